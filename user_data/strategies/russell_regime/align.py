@@ -1,0 +1,92 @@
+"""Lookahead-free alignment of daily sessions onto crypto candles.
+
+Contract: a candle opening at ``date`` with timeframe ``tf`` closes at ``date + tf``; freqtrade
+acts on it only then. The candle sees the latest session whose ``available_at`` is ``<=`` that
+close. Example (1h candles, lag 15 min, 2024-07-01 is a regular EDT session: close 20:00 UTC,
+available 20:15 UTC)::
+
+    candle 2024-07-01 19:00 (closes 20:00)  -> session 2024-06-28
+    candle 2024-07-01 20:00 (closes 21:00)  -> session 2024-07-01
+    1d candle 2024-07-01 00:00 (closes 07-02 00:00) -> session 2024-07-01
+
+Calendar dates are never merged. The mapping (one ``searchsorted`` per pair) is computed once;
+any daily column is then gathered through it, so features can be recomputed per hyperopt
+epoch without re-merging. Index -1 means "no session available yet".
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+SESSION_COLUMN = "r2k_session"
+AVAILABLE_AT_COLUMN = "r2k_available_at"
+_TIMEFRAME = re.compile(r"^(\d+)([mhdw])$")
+_UNIT = {"m": "min", "h": "h", "d": "D", "w": "W"}
+
+
+def timeframe_delta(timeframe: str) -> pd.Timedelta:
+    """``'5m'`` -> 5 minutes, ``'4h'`` -> 4 hours, ``'1d'``, ``'1w'``; anything else is an error."""
+    match = _TIMEFRAME.match(str(timeframe))
+    if not match or int(match.group(1)) < 1:
+        raise ValueError(f"unsupported timeframe {timeframe!r}; expected e.g. 5m, 1h, 4h, 1d")
+    return pd.Timedelta(int(match.group(1)), unit=_UNIT[match.group(2)])
+
+
+def _utc_ns(values: pd.Series | pd.DatetimeIndex, what: str) -> np.ndarray:
+    index = pd.DatetimeIndex(values)
+    if index.tz is None:
+        raise ValueError(f"{what} must be timezone-aware UTC timestamps, got naive values")
+    return index.tz_convert("UTC").as_unit("ns").asi8
+
+
+def session_positions(
+    candle_dates: pd.Series | pd.DatetimeIndex,
+    timeframe: str,
+    available_at: pd.DatetimeIndex,
+) -> np.ndarray:
+    """Position (into the daily frame) of the session each candle sees, or -1.
+
+    ``available_at`` must be increasing (one entry per daily row). O(n log m).
+    """
+    avail = _utc_ns(available_at, "available_at")
+    if avail.size > 1 and not (np.diff(avail) > 0).all():
+        raise ValueError("available_at must be strictly increasing")
+    closes = _utc_ns(candle_dates, "candle dates") + timeframe_delta(timeframe).value
+    return np.searchsorted(avail, closes, side="right").astype(np.int64) - 1
+
+
+def gather(values: np.ndarray | pd.Series, positions: np.ndarray, fill: object = np.nan) -> np.ndarray:
+    """``values[positions]`` with ``fill`` where the position is -1 (no session yet).
+
+    Boolean columns come back boolean with ``fill`` coerced (``np.nan`` -> False).
+    """
+    array = np.asarray(values)
+    if array.dtype == bool:
+        fill = False if fill is None or (isinstance(fill, float) and np.isnan(fill)) else fill
+        out = array[np.maximum(positions, 0)]
+        return np.where(positions >= 0, out, bool(fill))
+    if array.size == 0:
+        return np.full(len(positions), fill)
+    out = array[np.maximum(positions, 0)]
+    if np.issubdtype(out.dtype, np.integer):
+        out = out.astype("float64")
+    return np.where(positions >= 0, out, fill)
+
+
+def audit_columns(
+    positions: np.ndarray, sessions: pd.Series, available_at: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """``r2k_session`` (naive date, NaT before the first session) and ``r2k_available_at`` (UTC)."""
+    valid = positions >= 0
+    safe = np.maximum(positions, 0)
+    session = pd.Series(pd.DatetimeIndex(sessions).as_unit("ns")[safe])
+    avail = pd.Series(pd.DatetimeIndex(available_at).tz_convert("UTC").as_unit("ns")[safe])
+    if len(sessions) == 0:
+        session = pd.Series(pd.NaT, index=range(len(positions)), dtype="datetime64[ns]")
+        avail = pd.Series(pd.NaT, index=range(len(positions)), dtype="datetime64[ns, UTC]")
+    session[~valid] = pd.NaT
+    avail[~valid] = pd.NaT
+    return pd.DataFrame({SESSION_COLUMN: session.to_numpy(), AVAILABLE_AT_COLUMN: avail.to_numpy()})
