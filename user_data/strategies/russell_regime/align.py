@@ -66,12 +66,10 @@ def gather(values: np.ndarray | pd.Series, positions: np.ndarray, fill: object =
     array = np.asarray(values)
     if array.dtype == bool:
         fill = False if fill is None or (isinstance(fill, float) and np.isnan(fill)) else fill
-        out = array[np.maximum(positions, 0)]
-        return np.where(positions >= 0, out, bool(fill))
     if array.size == 0:
-        return np.full(len(positions), fill)
+        return np.full(len(positions), fill, dtype=bool if array.dtype == bool else None)
     out = array[np.maximum(positions, 0)]
-    if np.issubdtype(out.dtype, np.integer):
+    if np.issubdtype(out.dtype, np.integer) and not isinstance(fill, (int, np.integer)):
         out = out.astype("float64")
     return np.where(positions >= 0, out, fill)
 
@@ -80,13 +78,14 @@ def audit_columns(
     positions: np.ndarray, sessions: pd.Series, available_at: pd.DatetimeIndex
 ) -> pd.DataFrame:
     """``r2k_session`` (naive date, NaT before the first session) and ``r2k_available_at`` (UTC)."""
-    valid = positions >= 0
-    safe = np.maximum(positions, 0)
-    session = pd.Series(pd.DatetimeIndex(sessions).as_unit("ns")[safe])
-    avail = pd.Series(pd.DatetimeIndex(available_at).tz_convert("UTC").as_unit("ns")[safe])
-    if len(sessions) == 0:
-        session = pd.Series(pd.NaT, index=range(len(positions)), dtype="datetime64[ns]")
-        avail = pd.Series(pd.NaT, index=range(len(positions)), dtype="datetime64[ns, UTC]")
-    session[~valid] = pd.NaT
-    avail[~valid] = pd.NaT
-    return pd.DataFrame({SESSION_COLUMN: session.to_numpy(), AVAILABLE_AT_COLUMN: avail.to_numpy()})
+    nat = np.iinfo(np.int64).min
+    session_ns = pd.DatetimeIndex(sessions).as_unit("ns").asi8
+    avail_ns = pd.DatetimeIndex(available_at).tz_convert("UTC").as_unit("ns").asi8
+    return pd.DataFrame(
+        {
+            SESSION_COLUMN: gather(session_ns, positions, nat).astype("int64").view("M8[ns]"),
+            AVAILABLE_AT_COLUMN: pd.DatetimeIndex(
+                gather(avail_ns, positions, nat).astype("int64").view("M8[ns]")
+            ).tz_localize("UTC"),
+        }
+    )

@@ -1,0 +1,196 @@
+"""RussellRiskOn: a TA-Lib trend entry gated by the Russell 2000 risk-appetite regime.
+
+Long only. The base signal (EMA trend + ADX/RSI guard) enters when the pair's class gate
+(BTC / ETH / altcoins) is open according to the daily Russell 2000 state: fresh all-time high,
+breakout above long-term resistance, or resistance-turned-support retest. Exits are never
+blocked by the gate. Russell data is aligned so each candle sees only sessions that had
+closed (plus a publication lag) before the candle closed; see ``russell_regime.align``.
+
+Config: the ``russell_regime`` section of config.json (see README). Hyperopt the gate with
+``--spaces russell``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import numpy as np
+import talib.abstract as ta
+from pandas import DataFrame
+
+from freqtrade.enums import RunMode
+from freqtrade.strategy import (
+    CategoricalParameter,
+    DecimalParameter,
+    IntParameter,
+    IStrategy,
+)
+from russell_regime.align import gather
+from russell_regime.gate import MODES, PAIR_CLASSES, GateParams, pair_class
+from russell_regime.provider import RegimeProvider
+from russell_regime.settings import settings_from_config
+
+logger = logging.getLogger(__name__)
+
+LIVE_MODES = (RunMode.LIVE, RunMode.DRY_RUN)
+
+
+class RussellRiskOn(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "1h"
+    can_short = False
+    process_only_new_candles = True
+    startup_candle_count = 240
+
+    minimal_roi = {"0": 0.12, "1440": 0.06, "4320": 0.02}
+    stoploss = -0.08
+    trailing_stop = True
+    trailing_stop_positive = 0.02
+    trailing_stop_positive_offset = 0.04
+    trailing_only_offset_is_reached = True
+
+    # Base signal (buy / sell spaces).
+    ema_fast = IntParameter(8, 40, default=21, space="buy")
+    ema_slow = IntParameter(50, 200, default=100, space="buy")
+    adx_min = IntParameter(10, 35, default=20, space="buy")
+    rsi_max = IntParameter(55, 85, default=72, space="buy")
+    rsi_exit = IntParameter(70, 95, default=82, space="sell")
+
+    # Russell gate, one set per pair class (space "russell").
+    btc_mode = CategoricalParameter(MODES, default="any", space="russell")
+    btc_ath_fresh = IntParameter(0, 120, default=60, space="russell")
+    btc_max_drawdown = DecimalParameter(0.02, 0.30, decimals=2, default=0.10, space="russell")
+    btc_lookback = IntParameter(60, 756, default=252, space="russell")
+    btc_margin = DecimalParameter(0.0, 0.03, decimals=3, default=0.0, space="russell")
+    btc_tolerance = DecimalParameter(0.005, 0.05, decimals=3, default=0.02, space="russell")
+    btc_window = IntParameter(5, 60, default=20, space="russell")
+    btc_expiry = IntParameter(10, 250, default=60, space="russell")
+
+    eth_mode = CategoricalParameter(MODES, default="any", space="russell")
+    eth_ath_fresh = IntParameter(0, 120, default=60, space="russell")
+    eth_max_drawdown = DecimalParameter(0.02, 0.30, decimals=2, default=0.10, space="russell")
+    eth_lookback = IntParameter(60, 756, default=252, space="russell")
+    eth_margin = DecimalParameter(0.0, 0.03, decimals=3, default=0.0, space="russell")
+    eth_tolerance = DecimalParameter(0.005, 0.05, decimals=3, default=0.02, space="russell")
+    eth_window = IntParameter(5, 60, default=20, space="russell")
+    eth_expiry = IntParameter(10, 250, default=60, space="russell")
+
+    alt_mode = CategoricalParameter(MODES, default="any", space="russell")
+    alt_ath_fresh = IntParameter(0, 120, default=60, space="russell")
+    alt_max_drawdown = DecimalParameter(0.02, 0.30, decimals=2, default=0.10, space="russell")
+    alt_lookback = IntParameter(60, 756, default=252, space="russell")
+    alt_margin = DecimalParameter(0.0, 0.03, decimals=3, default=0.0, space="russell")
+    alt_tolerance = DecimalParameter(0.005, 0.05, decimals=3, default=0.02, space="russell")
+    alt_window = IntParameter(5, 60, default=20, space="russell")
+    alt_expiry = IntParameter(10, 250, default=60, space="russell")
+
+    plot_config = {
+        "main_plot": {
+            "ema_fast": {"color": "orange"},
+            "ema_slow": {"color": "blue"},
+        },
+        "subplots": {
+            "Russell 2000": {
+                "r2k_close": {"color": "black"},
+                "r2k_ath": {"color": "green"},
+                "r2k_resistance": {"color": "red"},
+                "r2k_support_level": {"color": "purple"},
+            },
+            "Russell gate": {
+                "r2k_gate_btc": {"color": "orange", "type": "bar"},
+                "r2k_gate_eth": {"color": "blue", "type": "bar"},
+                "r2k_gate_alt": {"color": "green", "type": "bar"},
+            },
+            "Russell drawdown": {"r2k_drawdown": {"color": "grey"}},
+        },
+    }
+
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        self.regime_settings = settings_from_config(config)
+        self.regime = RegimeProvider(self.regime_settings)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def bot_start(self, **kwargs) -> None:
+        if self.config.get("runmode") not in LIVE_MODES:
+            self.regime.load_offline()
+
+    def bot_loop_start(self, current_time: datetime, **kwargs) -> None:
+        return None
+
+    # --- signals ---------------------------------------------------------------------------
+
+    def gate_params(self, cls: str) -> GateParams:
+        """The current (``.value``) gate thresholds of a pair class."""
+        value = lambda name: getattr(self, f"{cls}_{name}").value  # noqa: E731
+        return GateParams(
+            mode=value("mode"),
+            ath_fresh=value("ath_fresh"),
+            max_drawdown=value("max_drawdown"),
+            lookback=value("lookback"),
+            margin=value("margin"),
+            tolerance=value("tolerance"),
+            window=value("window"),
+            expiry=value("expiry"),
+            basis=self.regime_settings.price_basis,
+        )
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        for period in {*self.ema_fast.range, *self.ema_slow.range}:
+            dataframe[f"ema_{period}"] = ta.EMA(dataframe, timeperiod=period)
+        dataframe["ema_fast"] = dataframe[f"ema_{self.ema_fast.value}"]
+        dataframe["ema_slow"] = dataframe[f"ema_{self.ema_slow.value}"]
+        dataframe["adx"] = ta.ADX(dataframe)
+        dataframe["rsi"] = ta.RSI(dataframe)
+
+        positions = self.regime.positions(dataframe["date"], self.timeframe)
+        dataframe["r2k_pos"] = positions
+        audit = self.regime.audit(positions)
+        for column in audit.columns:
+            dataframe[column] = audit[column].to_numpy()
+        daily = self.regime.gate(self.gate_params(self._class(metadata)))
+        dataframe["r2k_close"] = gather(self.regime.daily["close"].to_numpy(), positions)
+        for feature in ("ath", "drawdown", "resistance", "support_level"):
+            dataframe[f"r2k_{feature}"] = gather(daily[feature].to_numpy(), positions)
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        ema_fast = dataframe[f"ema_{self.ema_fast.value}"]
+        ema_slow = dataframe[f"ema_{self.ema_slow.value}"]
+        base = (
+            (ema_fast > ema_slow)
+            & (ema_fast.shift(1) <= ema_slow.shift(1))
+            & (dataframe["close"] > ema_slow)
+            & (dataframe["adx"] > self.adx_min.value)
+            & (dataframe["rsi"] < self.rsi_max.value)
+            & (dataframe["volume"] > 0)
+        )
+        positions = dataframe["r2k_pos"].to_numpy()
+        for cls in PAIR_CLASSES:
+            dataframe[f"r2k_gate_{cls}"] = gather(
+                self.regime.gate(self.gate_params(cls))["gate_open"].to_numpy(), positions
+            )
+        daily = self.regime.gate(self.gate_params(self._class(metadata)))
+        gate_open = gather(daily["gate_open"].to_numpy(), positions)
+        tag = gather(daily["gate_tag"].to_numpy(), positions, fill="")
+        enter = base.to_numpy() & gate_open
+        dataframe.loc[enter, "enter_long"] = 1
+        dataframe.loc[enter, "enter_tag"] = np.char.add("r2k_", tag[enter].astype(str))
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        ema_fast = dataframe[f"ema_{self.ema_fast.value}"]
+        ema_slow = dataframe[f"ema_{self.ema_slow.value}"]
+        trend_end = (ema_fast < ema_slow) & (ema_fast.shift(1) >= ema_slow.shift(1))
+        exhausted = dataframe["rsi"] > self.rsi_exit.value
+        dataframe.loc[(trend_end | exhausted) & (dataframe["volume"] > 0), "exit_long"] = 1
+        if self.regime_settings.exit_on_risk_off:
+            gate = dataframe[f"r2k_gate_{self._class(metadata)}"].astype(bool)
+            risk_off = ~gate & gate.shift(1, fill_value=False)
+            dataframe.loc[risk_off, ["exit_long", "exit_tag"]] = (1, "r2k_risk_off")
+        return dataframe
+
+    def _class(self, metadata: dict) -> str:
+        return pair_class(metadata["pair"], self.regime_settings.class_map)

@@ -1,0 +1,103 @@
+"""The index data one strategy instance works with, plus memoised daily gates.
+
+Imperative shell around the pure core: it holds the validated daily frame and its
+``available_at`` times, and memoises :func:`gate.daily_gate` per parameter set, so hyperopt
+recomputes daily features once per distinct parameter set (shared by every pair) and each
+pair only gathers through its candle -> session positions.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import pandas as pd
+
+from . import calendar
+from .align import audit_columns, session_positions
+from .cache import DailyCache
+from .daily import validate_daily
+from .errors import RegimeError
+from .gate import GateParams, daily_gate
+from .settings import RegimeSettings
+from .sources import read_daily_file
+
+_MEMO_SIZE = 256
+_NO_DATA = pd.DataFrame(
+    {"session": pd.Series([], dtype="datetime64[ns]")}
+    | {c: pd.Series([], dtype="float64") for c in ("open", "high", "low", "close", "volume")}
+)
+
+
+class RegimeProvider:
+    """Current daily frame for ``settings.ticker``; replace it with :meth:`set_daily`.
+
+    Before any data is installed the frame is empty: every candle sees no session, so every
+    gate is closed (entries blocked) while indicators and exits keep working.
+    """
+
+    def __init__(self, settings: RegimeSettings) -> None:
+        self.settings = settings
+        self._daily: pd.DataFrame = _NO_DATA
+        self._available_at = pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
+        self._memo: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self.version = 0
+
+    @property
+    def loaded(self) -> bool:
+        return len(self._daily) > 0
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        return self._daily
+
+    @property
+    def available_at(self) -> pd.DatetimeIndex:
+        return self._available_at
+
+    def set_daily(self, daily: pd.DataFrame) -> None:
+        """Install a new daily frame (validated); drops every memoised gate."""
+        frame = validate_daily(daily, self.settings.ticker)
+        self._available_at = calendar.available_at(
+            frame["session"], self.settings.publication_lag_minutes
+        )
+        self._daily = frame
+        self._memo.clear()
+        self.version += 1
+
+    def load_offline(self) -> pd.DataFrame:
+        """Load from the configured file or the disk cache; never touches the network."""
+        s = self.settings
+        if s.source == "file" and s.path is not None:
+            frame = read_daily_file(s.path, s.ticker)
+        else:
+            frame = DailyCache(s.cache_dir).load(s.ticker)
+            if frame is None:
+                raise RegimeError(
+                    f"{s.ticker}: no cached index data in {s.cache_dir}; run "
+                    f"`python -m russell_regime download --ticker '{s.ticker}'` while online, or "
+                    "set russell_regime.source='file' and russell_regime.path to a daily CSV"
+                )
+        self.set_daily(frame)
+        return self.daily
+
+    def positions(self, candle_dates: pd.Series, timeframe: str) -> np.ndarray:
+        """Daily-row position each candle sees (-1 before the first available session)."""
+        return session_positions(candle_dates, timeframe, self.available_at)
+
+    def audit(self, positions: np.ndarray) -> pd.DataFrame:
+        """``r2k_session`` and ``r2k_available_at`` for the given positions."""
+        return audit_columns(positions, self.daily["session"], self.available_at)
+
+    def gate(self, params: GateParams) -> pd.DataFrame:
+        """Memoised :func:`gate.daily_gate` for the current frame."""
+        key = (params.mode, params.ath_fresh, params.max_drawdown, *params.feature_key())
+        hit = self._memo.get(key)
+        if hit is not None:
+            self._memo.move_to_end(key)
+            return hit
+        result = daily_gate(self.daily, params)
+        self._memo[key] = result
+        if len(self._memo) > _MEMO_SIZE:
+            self._memo.popitem(last=False)
+        return result
