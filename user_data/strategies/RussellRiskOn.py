@@ -13,12 +13,12 @@ Config: the ``russell_regime`` section of config.json (see README). Hyperopt the
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import talib.abstract as ta
-from pandas import DataFrame
-
 from freqtrade.enums import RunMode
 from freqtrade.strategy import (
     CategoricalParameter,
@@ -26,10 +26,17 @@ from freqtrade.strategy import (
     IntParameter,
     IStrategy,
 )
-from russell_regime.align import gather
-from russell_regime.gate import MODES, PAIR_CLASSES, GateParams, pair_class
-from russell_regime.provider import RegimeProvider
-from russell_regime.settings import settings_from_config
+from pandas import DataFrame, Series
+
+# freqtrade puts this folder on sys.path only while it imports the strategy; keep it there so
+# hyperopt workers can import the russell_regime package without `pip install -e .`.
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.append(str(Path(__file__).parent))
+
+from russell_regime.align import gather  # noqa: E402
+from russell_regime.gate import MODES, PAIR_CLASSES, GateParams, pair_class  # noqa: E402
+from russell_regime.provider import RegimeProvider  # noqa: E402
+from russell_regime.settings import settings_from_config  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +48,7 @@ class RussellRiskOn(IStrategy):
     timeframe = "1h"
     can_short = False
     process_only_new_candles = True
-    startup_candle_count = 240
+    startup_candle_count = 500
 
     minimal_roi = {"0": 0.12, "1440": 0.06, "4320": 0.02}
     stoploss = -0.08
@@ -156,10 +163,11 @@ class RussellRiskOn(IStrategy):
             dataframe[f"r2k_{feature}"] = gather(daily[feature].to_numpy(), positions)
         return dataframe
 
-    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+    def base_entry(self, dataframe: DataFrame) -> Series:
+        """The crypto signal alone: fast EMA crosses above slow EMA in an ADX trend, RSI not hot."""
         ema_fast = dataframe[f"ema_{self.ema_fast.value}"]
         ema_slow = dataframe[f"ema_{self.ema_slow.value}"]
-        base = (
+        return (
             (ema_fast > ema_slow)
             & (ema_fast.shift(1) <= ema_slow.shift(1))
             & (dataframe["close"] > ema_slow)
@@ -167,6 +175,8 @@ class RussellRiskOn(IStrategy):
             & (dataframe["rsi"] < self.rsi_max.value)
             & (dataframe["volume"] > 0)
         )
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         positions = dataframe["r2k_pos"].to_numpy()
         for cls in PAIR_CLASSES:
             dataframe[f"r2k_gate_{cls}"] = gather(
@@ -175,12 +185,13 @@ class RussellRiskOn(IStrategy):
         daily = self.regime.gate(self.gate_params(self._class(metadata)))
         gate_open = gather(daily["gate_open"].to_numpy(), positions)
         tag = gather(daily["gate_tag"].to_numpy(), positions, fill="")
-        enter = base.to_numpy() & gate_open
+        enter = self.base_entry(dataframe).to_numpy() & gate_open
         dataframe.loc[enter, "enter_long"] = 1
         dataframe.loc[enter, "enter_tag"] = np.char.add("r2k_", tag[enter].astype(str))
         return dataframe
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """Trend end or RSI exhaustion; the gate never blocks an exit."""
         ema_fast = dataframe[f"ema_{self.ema_fast.value}"]
         ema_slow = dataframe[f"ema_{self.ema_slow.value}"]
         trend_end = (ema_fast < ema_slow) & (ema_fast.shift(1) >= ema_slow.shift(1))

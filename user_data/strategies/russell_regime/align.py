@@ -58,7 +58,9 @@ def session_positions(
     return np.searchsorted(avail, closes, side="right").astype(np.int64) - 1
 
 
-def gather(values: np.ndarray | pd.Series, positions: np.ndarray, fill: object = np.nan) -> np.ndarray:
+def gather(
+    values: np.ndarray | pd.Series, positions: np.ndarray, fill: object = np.nan
+) -> np.ndarray:
     """``values[positions]`` with ``fill`` where the position is -1 (no session yet).
 
     Boolean columns come back boolean with ``fill`` coerced (``np.nan`` -> False).

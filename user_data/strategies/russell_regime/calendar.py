@@ -54,9 +54,7 @@ def available_at(
     lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES,
 ) -> pd.DatetimeIndex:
     """UTC instant each session's bar becomes usable: ``session_close + lag``."""
-    if lag_minutes < 0:
-        raise ValueError(f"publication lag must be >= 0 minutes, got {lag_minutes}")
-    return session_close(sessions) + pd.Timedelta(minutes=lag_minutes)
+    return session_close(sessions) + _lag(lag_minutes)
 
 
 def latest_available_session(
@@ -67,8 +65,7 @@ def latest_available_session(
     Weekends and holidays do not advance it: on Saturday it is Friday's session.
     """
     now = _utc(now)
-    cal = xnys()
-    ready = cal.closes + pd.Timedelta(minutes=lag_minutes) <= now
+    ready = xnys().closes + _lag(lag_minutes) <= now
     if not ready.any():
         return None
     return pd.Timestamp(ready[ready].index[-1])
@@ -79,6 +76,12 @@ def is_available(
 ) -> bool:
     """True when ``session``'s bar is final and published at ``now``."""
     return bool(available_at(pd.DatetimeIndex([session]), lag_minutes)[0] <= _utc(now))
+
+
+def _lag(lag_minutes: float) -> pd.Timedelta:
+    if not lag_minutes >= 0:
+        raise ValueError(f"publication lag must be >= 0 minutes, got {lag_minutes}")
+    return pd.Timedelta(minutes=lag_minutes)
 
 
 def _utc(now: pd.Timestamp) -> pd.Timestamp:

@@ -36,7 +36,8 @@ def validate_daily(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     missing = [c for c in ("session", *PRICE_COLUMNS) if c not in data.columns]
     if missing:
         raise DataValidationError(
-            ticker, f"missing column(s) {', '.join(missing)}; have {', '.join(map(str, data.columns))}"
+            ticker,
+            f"missing column(s) {', '.join(missing)}; have {', '.join(map(str, data.columns))}",
         )
     if data.empty:
         raise DataValidationError(ticker, "no rows")
@@ -64,7 +65,8 @@ def _sessions(values: pd.Series, ticker: str) -> pd.Series:
         raise DataValidationError(ticker, f"unparseable session date: {exc}") from exc
     if isinstance(sessions.dtype, pd.DatetimeTZDtype):
         raise DataValidationError(
-            ticker, f"session must be a naive calendar date, got tz-aware values ({sessions.iloc[0]})"
+            ticker,
+            f"session must be a naive calendar date, got tz-aware values ({sessions.iloc[0]})",
         )
     if sessions.isna().any():
         row = int(np.flatnonzero(sessions.isna().to_numpy())[0])
@@ -81,7 +83,8 @@ def _numeric(values: pd.Series, ticker: str, col: str, sessions: pd.Series) -> p
     bad = numbers.isna() & values.reset_index(drop=True).notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataValidationError(ticker, f"{col} is not a number: {values.iloc[row]!r}", sessions[row])
+        problem = f"{col} is not a number: {values.iloc[row]!r}"
+        raise DataValidationError(ticker, problem, sessions[row])
     return numbers
 
 

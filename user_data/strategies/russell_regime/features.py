@@ -46,7 +46,7 @@ def sessions_since(flag: np.ndarray) -> np.ndarray:
 
 
 def ath_features(daily: pd.DataFrame, basis: str = "close") -> pd.DataFrame:
-    """``ath``, ``new_ath``, ``sessions_since_ath``, ``drawdown`` (definitions in the module doc)."""
+    """``ath``, ``new_ath``, ``sessions_since_ath``, ``drawdown`` (see the module doc)."""
     b = _basis(daily, basis)
     ath = np.maximum.accumulate(b)
     previous = np.concatenate(([np.inf], ath[:-1]))

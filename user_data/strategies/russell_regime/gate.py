@@ -60,7 +60,7 @@ class GateParams:
 
 
 def pair_class(pair: str, class_map: Mapping[str, str] | None = None) -> str:
-    """``'BTC/USDT'`` -> ``'btc'``; ``'SOL/USDT:USDT'`` -> ``'alt'`` unless ``class_map`` says so."""
+    """``'BTC/USDT'`` -> ``'btc'``; ``'SOL/USDT:USDT'`` -> ``'alt'`` (unless ``class_map``)."""
     base = pair.split("/")[0].split(":")[0].upper()
     mapping = dict(DEFAULT_CLASS_MAP)
     mapping.update({k.upper(): v for k, v in (class_map or {}).items()})

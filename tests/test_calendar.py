@@ -1,0 +1,206 @@
+"""NYSE session close / publication instants (russell_regime.calendar)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from russell_regime.calendar import (
+    available_at,
+    is_available,
+    latest_available_session,
+    session_close,
+)
+
+NY = "America/New_York"
+
+
+def _utc(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+def _sessions(*dates: str) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex([pd.Timestamp(d) for d in dates])
+
+
+# --- session_close -----------------------------------------------------------------------
+
+
+def test_regular_close_in_daylight_saving_time_is_20_utc():
+    assert session_close(_sessions("2024-07-01"))[0] == _utc("2024-07-01 20:00")
+
+
+def test_regular_close_in_standard_time_is_21_utc():
+    assert session_close(_sessions("2024-12-02"))[0] == _utc("2024-12-02 21:00")
+
+
+@pytest.mark.parametrize("day", ["2024-11-29", "2019-12-24"])
+def test_early_close_is_13_new_york(day):
+    close = session_close(_sessions(day))[0]
+    assert close == _utc(f"{day} 18:00")
+    assert close.tz_convert(NY) == pd.Timestamp(f"{day} 13:00", tz=NY)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected_utc"),
+    [
+        ("2024-03-08", "2024-03-08 21:00"),  # Friday before the spring switch: EST
+        ("2024-03-11", "2024-03-11 20:00"),  # Monday after it: EDT
+        ("2024-11-01", "2024-11-01 20:00"),  # Friday before the autumn switch: EDT
+        ("2024-11-04", "2024-11-04 21:00"),  # Monday after it: EST
+        ("2020-03-06", "2020-03-06 21:00"),
+        ("2020-03-09", "2020-03-09 20:00"),
+    ],
+)
+def test_dst_switch_weekends(day, expected_utc):
+    assert session_close(_sessions(day))[0] == _utc(expected_utc)
+
+
+def test_session_close_accepts_a_series_of_several_sessions_in_order():
+    closes = session_close(pd.Series(_sessions("2024-11-27", "2024-11-29", "2024-12-02")))
+    assert list(closes) == [
+        _utc("2024-11-27 21:00"),
+        _utc("2024-11-29 18:00"),
+        _utc("2024-12-02 21:00"),
+    ]
+
+
+def test_non_xnys_date_gets_the_regular_16_new_york_close():
+    # 2025-01-09: NYSE closed (national day of mourning); 2023-11-23: Thanksgiving. Both EST.
+    closes = session_close(_sessions("2025-01-09", "2023-11-23"))
+    assert list(closes) == [_utc("2025-01-09 21:00"), _utc("2023-11-23 21:00")]
+
+
+def test_tz_aware_sessions_are_rejected():
+    with pytest.raises(ValueError, match="naive"):
+        session_close(pd.DatetimeIndex([_utc("2024-07-01")]))
+
+
+# --- available_at ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "lag", "expected_utc"),
+    [
+        ("2024-07-01", 15, "2024-07-01 20:15"),
+        ("2024-12-02", 15, "2024-12-02 21:15"),
+        ("2024-11-29", 15, "2024-11-29 18:15"),
+        ("2024-07-01", 0, "2024-07-01 20:00"),
+        ("2024-07-01", 90, "2024-07-01 21:30"),
+    ],
+)
+def test_available_at_adds_the_lag_to_the_close(day, lag, expected_utc):
+    assert available_at(_sessions(day), lag_minutes=lag)[0] == _utc(expected_utc)
+
+
+def test_default_lag_is_positive_so_close_itself_is_not_available():
+    day = _sessions("2024-07-01")
+    assert available_at(day)[0] > session_close(day)[0]
+
+
+def test_negative_lag_rejected_by_available_at():
+    with pytest.raises(ValueError, match="-5"):
+        available_at(_sessions("2024-07-01"), lag_minutes=-5)
+
+
+def test_negative_lag_rejected_by_is_available():
+    with pytest.raises(ValueError, match="-5"):
+        is_available(pd.Timestamp("2024-07-01"), _utc("2024-07-02"), lag_minutes=-5)
+
+
+def test_negative_lag_rejected_by_latest_available_session():
+    # A negative lag would hand out a session's bar before the session has even closed.
+    with pytest.raises(ValueError, match="-5"):
+        latest_available_session(_utc("2024-07-01 19:58"), lag_minutes=-5)
+
+
+# --- real RUT sessions -------------------------------------------------------------------
+
+
+def test_every_real_rut_session_gets_an_available_at(rut_daily):
+    avail = available_at(rut_daily["session"])
+    assert len(avail) == len(rut_daily)
+    assert not avail.isna().any()
+    assert str(avail.tz) == "UTC"
+    assert avail.is_monotonic_increasing and avail.is_unique
+
+
+def test_every_real_rut_available_at_is_between_13_and_16_new_york_plus_lag(rut_daily):
+    sessions = pd.DatetimeIndex(rut_daily["session"])
+    earliest = sessions.tz_localize(NY) + pd.Timedelta(hours=13)  # earliest NYSE close
+    latest = sessions.tz_localize(NY) + pd.Timedelta(hours=16)
+    at_close = available_at(sessions, lag_minutes=0)
+    assert (at_close >= earliest).all()
+    assert (at_close <= latest).all()
+    lagged = available_at(sessions, lag_minutes=15)
+    assert (lagged > earliest).all()
+    assert (lagged == at_close + pd.Timedelta(minutes=15)).all()
+
+
+def test_real_rut_contains_both_early_closes(rut_daily):
+    sessions = pd.DatetimeIndex(rut_daily["session"])
+    avail = available_at(sessions, lag_minutes=0)
+    for day in ("2024-11-29", "2019-12-24"):
+        assert avail[sessions.get_loc(pd.Timestamp(day))] == _utc(f"{day} 18:00")
+
+
+# --- latest_available_session / is_available ---------------------------------------------
+
+
+@pytest.mark.parametrize("now", ["2024-03-09 12:00", "2024-03-10 23:59", "2024-03-11 00:30"])
+def test_latest_available_session_over_the_weekend_is_friday(now):
+    assert latest_available_session(_utc(now)) == pd.Timestamp("2024-03-08")
+
+
+def test_latest_available_session_skips_holidays():
+    # 2024-07-04 is a holiday; 2024-07-03 an early close (13:00 NY = 17:00 UTC).
+    assert latest_available_session(_utc("2024-07-04 23:00")) == pd.Timestamp("2024-07-03")
+
+
+def test_latest_available_session_just_before_and_after_close_plus_lag():
+    assert latest_available_session(_utc("2024-07-01 20:14:59")) == pd.Timestamp("2024-06-28")
+    assert latest_available_session(_utc("2024-07-01 20:15")) == pd.Timestamp("2024-07-01")
+
+
+def test_latest_available_session_on_early_close_day():
+    # 2024-11-28 is Thanksgiving: before the early close+lag the latest is 11-27.
+    assert latest_available_session(_utc("2024-11-29 18:14")) == pd.Timestamp("2024-11-27")
+    assert latest_available_session(_utc("2024-11-29 18:15")) == pd.Timestamp("2024-11-29")
+
+
+def test_latest_available_session_respects_lag_argument():
+    now = _utc("2024-07-01 20:30")
+    assert latest_available_session(now, lag_minutes=15) == pd.Timestamp("2024-07-01")
+    assert latest_available_session(now, lag_minutes=45) == pd.Timestamp("2024-06-28")
+
+
+def test_latest_available_session_accepts_other_time_zones():
+    now = pd.Timestamp("2024-07-01 16:15", tz=NY)  # == 20:15 UTC
+    assert latest_available_session(now) == pd.Timestamp("2024-07-01")
+
+
+def test_latest_available_session_before_the_calendar_is_none():
+    assert latest_available_session(_utc("1970-01-01")) is None
+
+
+def test_latest_available_session_agrees_with_available_at_on_dst_switch_days():
+    for day in ("2024-03-08", "2024-03-11", "2024-11-01", "2024-11-04"):
+        avail = available_at(_sessions(day))[0]
+        assert latest_available_session(avail) == pd.Timestamp(day)
+        assert latest_available_session(avail - pd.Timedelta(minutes=1)) != pd.Timestamp(day)
+
+
+def test_is_available_just_before_and_after():
+    session = pd.Timestamp("2024-12-02")
+    assert not is_available(session, _utc("2024-12-02 21:14:59"))
+    assert is_available(session, _utc("2024-12-02 21:15"))
+
+
+def test_naive_now_rejected_by_latest_available_session():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        latest_available_session(pd.Timestamp("2024-07-01 21:00"))
+
+
+def test_naive_now_rejected_by_is_available():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        is_available(pd.Timestamp("2024-07-01"), pd.Timestamp("2024-07-02 12:00"))

@@ -1,0 +1,144 @@
+"""``python -m russell_regime download``: file source into a temp cache, config defaults, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from russell_regime.cache import cache_file, load_cache
+from russell_regime.cli import main, resolve_options
+from russell_regime.download import download
+from russell_regime.errors import ConfigError, SourceError
+from russell_regime.sources import YahooSource
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LATER = pd.Timestamp("2030-01-01", tz="UTC")
+
+
+def run(*argv: str) -> int:
+    return main(["download", "--no-progress", *argv])
+
+
+def test_download_from_file_creates_the_cache(rut_csv, tmp_path, capsys):
+    assert run("--source", "file", "--path", str(rut_csv), "--cache-dir", str(tmp_path)) == 0
+    cached = load_cache(cache_file(tmp_path, "^RUT"), "^RUT")
+    assert len(cached) == 9523
+    out = capsys.readouterr().out
+    assert "^RUT: 9523 sessions 1987-09-10 .. 2025-06-30 (9523 new, 0 revised)" in out
+    assert "_5ERUT.feather" in out
+
+
+def test_second_download_merges_idempotently(rut_csv, tmp_path, capsys):
+    argv = ("--source", "file", "--path", str(rut_csv), "--cache-dir", str(tmp_path))
+    assert run(*argv) == 0
+    first = load_cache(cache_file(tmp_path, "^RUT"), "^RUT")
+    capsys.readouterr()
+    assert run(*argv) == 0
+    pd.testing.assert_frame_equal(load_cache(cache_file(tmp_path, "^RUT"), "^RUT"), first)
+    assert "(0 new, 0 revised)" in capsys.readouterr().out
+
+
+def test_bad_source_exits_2_naming_the_value(tmp_path, capsys):
+    assert run("--source", "ftp", "--cache-dir", str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "'ftp'" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_file_source_without_path_exits_2(tmp_path, capsys):
+    assert run("--source", "file", "--cache-dir", str(tmp_path)) == 2
+    assert "needs a path" in capsys.readouterr().err
+
+
+def test_missing_data_file_exits_2_naming_it(tmp_path, capsys):
+    missing = tmp_path / "nope.csv"
+    assert run("--source", "file", "--path", str(missing), "--cache-dir", str(tmp_path)) == 2
+    assert "nope.csv" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.feather"))
+
+
+def test_config_section_supplies_the_defaults(rut_csv, tmp_path):
+    config = tmp_path / "config.json"
+    section = {"ticker": "RUT", "source": "file", "path": str(rut_csv), "cache_dir": str(tmp_path)}
+    config.write_text(json.dumps({"stake_currency": "USDT", "russell_regime": section}))
+    assert run("--config", str(config)) == 0
+    assert cache_file(tmp_path, "RUT").is_file()
+
+
+def test_command_line_overrides_the_config(rut_csv, tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"russell_regime": {"source": "ftp", "cache_dir": "/nowhere"}}))
+    argv = ("--config", str(config), "--source", "file", "--path", str(rut_csv))
+    assert run(*argv, "--cache-dir", str(tmp_path)) == 0
+    assert cache_file(tmp_path, "^RUT").is_file()
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"russell_regime": 3}', "[]"])
+def test_bad_config_exits_2_naming_the_file(tmp_path, capsys, content):
+    config = tmp_path / "bad-config.json"
+    config.write_text(content)
+    assert run("--config", str(config), "--cache-dir", str(tmp_path)) == 2
+    assert "bad-config.json" in capsys.readouterr().err
+
+
+def test_missing_config_exits_2(tmp_path, capsys):
+    assert run("--config", str(tmp_path / "absent.json")) == 2
+    assert "absent.json" in capsys.readouterr().err
+
+
+def test_resolve_options_prefers_cli_then_config_then_default():
+    defaults = {"ticker": "^RUT", "source": "yahoo", "path": None}
+    opts = resolve_options({"ticker": "IWM", "source": None}, {"source": "file"}, defaults)
+    assert opts == {"ticker": "IWM", "source": "file", "path": None}
+
+
+def test_resolve_options_rejects_a_non_string_config_value():
+    with pytest.raises(ConfigError, match=r"russell_regime\.ticker .* 42"):
+        resolve_options({}, {"ticker": 42}, {"ticker": "^RUT"})
+
+
+def test_download_refetches_only_the_tail_once_cached(tmp_path):
+    calls = []
+
+    def history(ticker, **kwargs):
+        calls.append(kwargs)
+        index = pd.DatetimeIndex(["2024-07-01", "2024-07-02"]).tz_localize("America/New_York")
+        return pd.DataFrame(
+            {"Open": [1.0, 2.0], "High": [2.0, 3.0], "Low": [0.5, 1.0], "Close": [1.5, 2.5]},
+            index=index,
+        )
+
+    source = YahooSource("^RUT", history=history)
+    download("^RUT", source, tmp_path, LATER, progress=False)
+    download("^RUT", source, tmp_path, LATER, progress=True)
+    assert "period" in calls[0]
+    assert calls[1]["start"] == "2024-06-18"
+
+
+def test_failed_fetch_leaves_the_cache_unchanged(rut_csv, tmp_path):
+    assert run("--source", "file", "--path", str(rut_csv), "--cache-dir", str(tmp_path)) == 0
+    before = cache_file(tmp_path, "^RUT").read_bytes()
+
+    def failing(ticker, **kwargs):
+        raise TimeoutError("timed out")
+
+    with pytest.raises(SourceError, match="timed out"):
+        download("^RUT", YahooSource("^RUT", history=failing), tmp_path, LATER, progress=False)
+    assert cache_file(tmp_path, "^RUT").read_bytes() == before
+
+
+def test_python_dash_m_runs_the_cli():
+    out = subprocess.run(
+        [sys.executable, "-m", "russell_regime", "download", "--help"],
+        cwd=REPO_ROOT / "user_data" / "strategies",
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0
+    assert "--cache-dir" in out.stdout

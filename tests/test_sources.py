@@ -1,0 +1,328 @@
+"""Sources: Yahoo answers (faked, never the network) and local files -> daily frames."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from russell_regime.errors import ConfigError, DataValidationError, SourceError
+from russell_regime.sources import (
+    FileSource,
+    YahooSource,
+    make_source,
+    normalize_yahoo,
+    read_daily_file,
+)
+
+NY = "America/New_York"
+LATER = pd.Timestamp("2030-01-01", tz="UTC")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def yahoo_frame(dates: list[str], tz: str | None = NY) -> pd.DataFrame:
+    """What ``Ticker.history(interval="1d", auto_adjust=False, actions=False)`` looks like."""
+    index = pd.DatetimeIndex(pd.to_datetime(dates), name="Date")
+    if tz is not None:
+        index = index.tz_localize(tz)
+    n = len(dates)
+    close = [100.0 + i for i in range(n)]
+    return pd.DataFrame(
+        {
+            "Open": [c - 0.5 for c in close],
+            "High": [c + 1.0 for c in close],
+            "Low": [c - 1.0 for c in close],
+            "Close": close,
+            "Adj Close": close,
+            "Volume": [1_000_000 + i for i in range(n)],
+        },
+        index=index,
+    )
+
+
+def sessions(frame: pd.DataFrame) -> list[str]:
+    return [f"{s:%Y-%m-%d}" for s in frame["session"]]
+
+
+# --- normalize_yahoo: time stamps ------------------------------------------------------------
+
+
+def test_midnight_new_york_becomes_the_session_across_dst():
+    raw = yahoo_frame(["2024-03-08", "2024-03-11", "2024-11-01", "2024-11-04"])
+    out = normalize_yahoo(raw, "^RUT", LATER)
+    assert sessions(out) == ["2024-03-08", "2024-03-11", "2024-11-01", "2024-11-04"]
+    assert list(out.columns) == ["session", "open", "high", "low", "close", "volume"]
+    assert out["session"].dtype == "datetime64[ns]"
+
+
+def test_same_instants_expressed_in_utc_give_the_same_sessions():
+    raw = yahoo_frame(["2024-03-08", "2024-03-11", "2024-11-01", "2024-11-04"])
+    utc = raw.set_axis(raw.index.tz_convert("UTC"))  # 05:00 / 04:00 UTC: naive drop would fail
+    assert sessions(normalize_yahoo(utc, "^RUT", LATER)) == sessions(
+        normalize_yahoo(raw, "^RUT", LATER)
+    )
+
+
+def test_naive_index_is_a_source_error():
+    with pytest.raises(SourceError, match="naive"):
+        normalize_yahoo(yahoo_frame(["2024-03-11"], tz=None), "^RUT", LATER)
+
+
+def test_index_not_at_new_york_midnight_is_a_source_error():
+    raw = yahoo_frame(["2024-03-11"], tz="UTC")  # 2024-03-10 20:00 in New York
+    with pytest.raises(SourceError, match="not midnight"):
+        normalize_yahoo(raw, "^RUT", LATER)
+
+
+# --- normalize_yahoo: the in-progress bar ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "last"),
+    [
+        ("2024-07-01 15:00", "2024-06-28"),  # during US hours: today's bar is in progress
+        ("2024-07-01 16:14", "2024-06-28"),  # closed, not yet published (lag 15 min)
+        ("2024-07-01 16:15", "2024-07-01"),  # close + lag: final
+    ],
+)
+def test_in_progress_bar_is_dropped_until_close_plus_lag(now, last):
+    raw = yahoo_frame(["2024-06-28", "2024-07-01"])
+    out = normalize_yahoo(raw, "^RUT", pd.Timestamp(now, tz=NY), lag_minutes=15)
+    assert sessions(out)[-1] == last
+
+
+@pytest.mark.parametrize(
+    ("now", "last"),
+    [("2024-11-29 13:14", "2024-11-27"), ("2024-11-29 13:15", "2024-11-29")],
+)
+def test_early_close_day_is_final_at_1300_new_york_plus_lag(now, last):
+    raw = yahoo_frame(["2024-11-27", "2024-11-29"])
+    out = normalize_yahoo(raw, "^RUT", pd.Timestamp(now, tz=NY), lag_minutes=15)
+    assert sessions(out)[-1] == last
+
+
+def test_nan_close_on_the_in_progress_bar_is_dropped_not_an_error():
+    raw = yahoo_frame(["2024-06-28", "2024-07-01"])
+    raw.loc[raw.index[-1], ["Open", "High", "Low", "Close"]] = float("nan")
+    out = normalize_yahoo(raw, "^RUT", pd.Timestamp("2024-07-01 12:00", tz=NY))
+    assert sessions(out) == ["2024-06-28"]
+
+
+def test_nan_close_on_a_completed_session_is_a_validation_error():
+    raw = yahoo_frame(["2024-06-27", "2024-06-28"])
+    raw.loc[raw.index[0], "Close"] = float("nan")
+    with pytest.raises(DataValidationError, match="close is NaN"):
+        normalize_yahoo(raw, "^RUT", LATER)
+
+
+def test_no_completed_session_is_a_source_error():
+    raw = yahoo_frame(["2024-07-01"])
+    with pytest.raises(SourceError, match="no completed session"):
+        normalize_yahoo(raw, "^RUT", pd.Timestamp("2024-07-01 12:00", tz=NY))
+
+
+def test_naive_now_is_rejected():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        normalize_yahoo(yahoo_frame(["2024-07-01"]), "^RUT", pd.Timestamp("2024-07-02"))
+
+
+# --- normalize_yahoo: malformed answers ------------------------------------------------------
+
+
+def test_empty_answer_is_a_source_error():
+    with pytest.raises(SourceError, match="empty answer") as info:
+        normalize_yahoo(pd.DataFrame(), "^RUT", LATER)
+    assert info.value.ticker == "^RUT"
+
+
+def test_missing_column_is_a_source_error_naming_it():
+    raw = yahoo_frame(["2024-07-01"]).drop(columns=["Low"])
+    with pytest.raises(SourceError, match="lacks column.*low"):
+        normalize_yahoo(raw, "^RUT", LATER)
+
+
+def test_all_nan_closes_is_a_source_error():
+    raw = yahoo_frame(["2024-06-28", "2024-07-01"])
+    raw["Close"] = float("nan")
+    with pytest.raises(SourceError, match="all NaN"):
+        normalize_yahoo(raw, "^RUT", LATER)
+
+
+def test_missing_volume_is_filled_with_zero():
+    out = normalize_yahoo(yahoo_frame(["2024-07-01"]).drop(columns=["Volume"]), "^RUT", LATER)
+    assert out["volume"].tolist() == [0.0]
+
+
+@pytest.mark.parametrize("price_first", [True, False])
+def test_multiindex_columns_from_yf_download_are_handled(price_first):
+    flat = yahoo_frame(["2024-06-28", "2024-07-01"])
+    wide = pd.concat({"^RUT": flat, "^SPX": flat * 2}, axis=1)  # (Ticker, Price)
+    if price_first:
+        wide = wide.swaplevel(axis=1)  # (Price, Ticker): the yf.download default
+    out = normalize_yahoo(wide, "^RUT", LATER)
+    assert out["close"].tolist() == [100.0, 101.0]
+
+
+def test_multiindex_without_the_ticker_is_a_source_error():
+    wide = pd.concat(
+        {"^SPX": yahoo_frame(["2024-07-01"]), "^VIX": yahoo_frame(["2024-07-01"])}, axis=1
+    )
+    with pytest.raises(SourceError, match="not \\^RUT"):
+        normalize_yahoo(wide, "^RUT", LATER)
+
+
+# --- YahooSource -----------------------------------------------------------------------------
+
+
+class FakeHistory:
+    """Stands in for ``yfinance.Ticker(t).history``; records every call."""
+
+    def __init__(self, answer: pd.DataFrame | Exception) -> None:
+        self.answer = answer
+        self.calls: list[tuple[str, dict]] = []
+
+    def __call__(self, ticker: str, **kwargs) -> pd.DataFrame:
+        self.calls.append((ticker, kwargs))
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_yahoo_source_asks_for_all_history_unadjusted_without_start():
+    fake = FakeHistory(yahoo_frame(["2024-06-28", "2024-07-01"]))
+    out = YahooSource("^RUT", timeout=3, history=fake).fetch(LATER)
+    assert len(out) == 2
+    assert fake.calls == [
+        (
+            "^RUT",
+            {
+                "interval": "1d",
+                "auto_adjust": False,
+                "actions": False,
+                "timeout": 3,
+                "period": "max",
+            },
+        )
+    ]
+
+
+def test_yahoo_source_passes_start_as_a_date_string():
+    fake = FakeHistory(yahoo_frame(["2024-07-01"]))
+    YahooSource("^RUT", history=fake).fetch(LATER, start=pd.Timestamp("2024-06-17").date())
+    assert fake.calls[0][1]["start"] == "2024-06-17"
+    assert "period" not in fake.calls[0][1]
+
+
+def test_yahoo_failure_is_a_source_error_with_ticker_and_message():
+    fake = FakeHistory(ConnectionError("Failed to resolve query2.finance.yahoo.com"))
+    with pytest.raises(SourceError, match=r"\^RUT: Yahoo request failed.*query2") as info:
+        YahooSource("^RUT", history=fake).fetch(LATER)
+    assert info.value.ticker == "^RUT"
+    assert isinstance(info.value.__cause__, ConnectionError)
+
+
+def test_yahoo_source_drops_the_in_progress_bar():
+    fake = FakeHistory(yahoo_frame(["2024-06-28", "2024-07-01"]))
+    out = YahooSource("^RUT", history=fake).fetch(pd.Timestamp("2024-07-01 19:00", tz="UTC"))
+    assert sessions(out) == ["2024-06-28"]
+
+
+def test_default_history_calls_yfinance_ticker_history(monkeypatch):
+    yf = pytest.importorskip("yfinance")
+    seen = {}
+
+    class FakeTicker:
+        def __init__(self, ticker):
+            seen["ticker"] = ticker
+
+        def history(self, **kwargs):
+            seen.update(kwargs)
+            return yahoo_frame(["2024-07-01"])
+
+    monkeypatch.setattr(yf, "Ticker", FakeTicker)
+    out = YahooSource("^RUT").fetch(LATER)
+    assert sessions(out) == ["2024-07-01"]
+    assert seen["ticker"] == "^RUT" and seen["period"] == "max" and seen["timeout"] == 10
+
+
+def test_importing_sources_does_not_import_yfinance():
+    code = "import sys, russell_regime.sources; print('yfinance' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT / "user_data" / "strategies",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "False"
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def test_file_source_reads_the_real_rut_csv(rut_csv):
+    out = FileSource(rut_csv, "^RUT").fetch(LATER)
+    assert len(out) == 9523
+    assert sessions(out)[0] == "1987-09-10"
+    assert sessions(out)[-1] == "2025-06-30"
+
+
+def test_file_source_drops_a_session_not_yet_available(rut_csv):
+    out = FileSource(rut_csv, "^RUT").fetch(pd.Timestamp("2025-06-30 16:14", tz=NY))
+    assert sessions(out)[-1] == "2025-06-27"
+
+
+@pytest.mark.parametrize("suffix", [".feather", ".parquet"])
+def test_feather_and_parquet_round_trip(rut_daily, tmp_path, suffix):
+    path = tmp_path / f"rut{suffix}"
+    written = rut_daily.rename(columns={"session": "date"})
+    written.to_feather(path) if suffix == ".feather" else written.to_parquet(path)
+    pd.testing.assert_frame_equal(read_daily_file(path, "^RUT"), rut_daily)
+
+
+def test_unknown_suffix_is_a_source_error_naming_the_path(tmp_path):
+    path = tmp_path / "rut.xlsx"
+    path.write_bytes(b"x")
+    with pytest.raises(SourceError, match="rut.xlsx"):
+        read_daily_file(path, "^RUT")
+
+
+@pytest.mark.parametrize("name", ["missing.csv", "garbage.feather"])
+def test_unreadable_file_is_a_source_error_naming_the_path(tmp_path, name):
+    path = tmp_path / name
+    if name.startswith("garbage"):
+        path.write_bytes(b"not a feather file at all")
+    with pytest.raises(SourceError, match=name):
+        read_daily_file(path, "^RUT")
+
+
+def test_tz_aware_dates_in_a_file_are_a_validation_error(rut_daily, tmp_path):
+    path = tmp_path / "aware.feather"
+    frame = rut_daily.tail(3).rename(columns={"session": "date"})
+    frame["date"] = frame["date"].dt.tz_localize("UTC")
+    frame.reset_index(drop=True).to_feather(path)
+    with pytest.raises(DataValidationError, match="naive calendar date"):
+        read_daily_file(path, "^RUT")
+
+
+# --- make_source -----------------------------------------------------------------------------
+
+
+def test_make_source_builds_yahoo_and_file_sources(tmp_path):
+    assert make_source("yahoo", "^RUT", None) == YahooSource("^RUT")
+    assert make_source("file", "^RUT", str(tmp_path / "r.csv")) == FileSource(
+        tmp_path / "r.csv", "^RUT"
+    )
+
+
+def test_make_source_rejects_an_unknown_kind_naming_it():
+    with pytest.raises(ConfigError, match="'ftp'"):
+        make_source("ftp", "^RUT", None)
+
+
+def test_make_source_file_without_path_is_a_config_error():
+    with pytest.raises(ConfigError, match="needs a path"):
+        make_source("file", "^RUT", None)
