@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import talib.abstract as ta
 from freqtrade.enums import RunMode
+from freqtrade.exceptions import ConfigurationError
 from freqtrade.strategy import (
     CategoricalParameter,
     DecimalParameter,
@@ -34,6 +35,7 @@ if str(Path(__file__).parent) not in sys.path:
     sys.path.append(str(Path(__file__).parent))
 
 from russell_regime.align import gather  # noqa: E402
+from russell_regime.errors import ConfigError  # noqa: E402
 from russell_regime.gate import MODES, PAIR_CLASSES, GateParams, pair_class  # noqa: E402
 from russell_regime.provider import RegimeProvider  # noqa: E402
 from russell_regime.settings import settings_from_config  # noqa: E402
@@ -115,7 +117,10 @@ class RussellRiskOn(IStrategy):
 
     def __init__(self, config: dict) -> None:
         super().__init__(config)
-        self.regime_settings = settings_from_config(config)
+        try:
+            self.regime_settings = settings_from_config(config)
+        except ConfigError as exc:  # freqtrade prints a ConfigurationError as one clear line
+            raise ConfigurationError(str(exc)) from exc
         self.regime = RegimeProvider(self.regime_settings)
 
     # --- lifecycle -------------------------------------------------------------------------

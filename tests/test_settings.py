@@ -1,0 +1,98 @@
+"""The russell_regime config section: defaults, env-var overrides, one clear error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from freqtrade.configuration import Configuration
+from freqtrade.enums import RunMode
+from freqtrade.exceptions import ConfigurationError
+from freqtrade.resolvers import StrategyResolver
+
+from russell_regime.errors import ConfigError
+from russell_regime.settings import RegimeSettings, settings_from_config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_missing_section_gives_defaults_under_user_data_dir() -> None:
+    settings = settings_from_config({"user_data_dir": "/tmp/ud"})
+    assert settings.ticker == "^RUT" and settings.source == "yahoo"
+    assert settings.cache_dir == Path("/tmp/ud/data/russell")
+    assert settings.stale_policy == "block_entries"
+
+
+def test_values_from_strings_are_coerced() -> None:
+    settings = settings_from_config(
+        {"russell_regime": {"publication_lag_minutes": "30", "notify": "false"}}
+    )
+    assert settings.publication_lag_minutes == 30.0
+    assert settings.notify is False
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [
+        ("source", "ftp", "source='ftp'"),
+        ("price_basis", "open", "price_basis='open'"),
+        ("publication_lag_minutes", -5, "publication_lag_minutes=-5"),
+        ("publication_lag_minutes", "soon", "publication_lag_minutes='soon'"),
+        ("stale_policy", "panic", "stale_policy='panic'"),
+        ("class_map", {"SOL": "meme"}, "meme"),
+        ("ticker", "", "ticker=''"),
+        ("notify", "maybe", "notify='maybe'"),
+        ("colour", "blue", "unknown key 'colour'"),
+    ],
+)
+def test_bad_value_is_named_in_the_error(key, value, named) -> None:
+    with pytest.raises(ConfigError, match="invalid russell_regime config") as info:
+        settings_from_config({"russell_regime": {key: value}})
+    assert named in str(info.value)
+
+
+def test_all_bad_values_reported_together() -> None:
+    with pytest.raises(ConfigError) as info:
+        settings_from_config({"russell_regime": {"source": "ftp", "price_basis": "open"}})
+    assert "source='ftp'" in str(info.value) and "price_basis='open'" in str(info.value)
+
+
+def test_file_source_needs_a_path() -> None:
+    with pytest.raises(ConfigError, match="needs 'path'"):
+        settings_from_config({"russell_regime": {"source": "file"}})
+
+
+def _freqtrade_config(tmp_path: Path) -> dict:
+    config_file = tmp_path / "config.json"
+    config_file.write_text((REPO_ROOT / "config.json").read_text())
+    args = {
+        "config": [str(config_file)],
+        "user_data_dir": str(tmp_path),
+        "strategy": "RussellRiskOn",
+        "strategy_path": str(REPO_ROOT / "user_data" / "strategies"),
+    }
+    return Configuration(args, RunMode.BACKTEST).get_config()
+
+
+def test_env_var_overrides_reach_the_strategy(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__SOURCE", "file")
+    monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__PATH", "/data/rut.csv")
+    monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__PUBLICATION_LAG_MINUTES", "20")
+    strategy = StrategyResolver.load_strategy(_freqtrade_config(tmp_path))
+    assert strategy.regime_settings.source == "file"
+    assert strategy.regime_settings.path == Path("/data/rut.csv")
+    assert strategy.regime_settings.publication_lag_minutes == 20
+
+
+def test_strategy_load_with_bad_env_value_fails_with_the_documented_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__STALE_POLICY", "yolo")
+    config = _freqtrade_config(tmp_path)
+    with pytest.raises(ConfigurationError, match="stale_policy='yolo'") as info:
+        StrategyResolver.load_strategy(config)
+    assert isinstance(info.value.__cause__, ConfigError)
+
+
+def test_shipped_config_section_is_valid() -> None:
+    config = json.loads((REPO_ROOT / "config.json").read_text())
+    assert isinstance(settings_from_config(config), RegimeSettings)
