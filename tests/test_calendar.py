@@ -114,6 +114,13 @@ def test_negative_lag_rejected_by_latest_available_session():
         latest_available_session(_utc("2024-07-01 19:58"), lag_minutes=-5)
 
 
+def test_nan_lag_rejected():
+    with pytest.raises(ValueError, match="nan"):
+        available_at(_sessions("2024-07-01"), lag_minutes=float("nan"))
+    with pytest.raises(ValueError, match="nan"):
+        latest_available_session(_utc("2024-07-01 21:00"), lag_minutes=float("nan"))
+
+
 # --- real RUT sessions -------------------------------------------------------------------
 
 

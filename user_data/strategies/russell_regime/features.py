@@ -14,10 +14,10 @@ arrays/frames aligned row for row with the daily frame. Session ``t`` uses only 
   session's resistance (later breakouts extend the episode but keep the level). The episode
   ends when a close falls below ``level * (1 - tolerance)``, when ``window`` sessions pass
   after its last breakout without a retest, or when its support expires.
-  ``retest_t``: a session after the last breakout, within ``window`` sessions of it, with
+  ``retest_t``: a session ``t`` with ``0 < t - last_breakout <= window``,
   ``l_t <= level * (1 + tolerance)`` and ``c_t >= level``. ``support_t``: from a retest until
-  the episode ends; it expires ``expiry`` sessions after the latest retest.
-* ``breakout_active_t``: a breakout within the last ``expiry`` sessions and
+  the episode ends; still on ``expiry`` sessions after the latest retest, off one later.
+* ``breakout_active_t``: ``sessions_since_breakout_t <= expiry`` and
   ``c_t >= broken_level_t * (1 - tolerance)`` where ``broken_level`` is the resistance of
   the latest breakout.
 """
