@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from .backtest_job import add_backtest_command
 from .cache import DEFAULT_CACHE_DIR
 from .errors import ConfigError, RegimeError
 
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_download(subparsers)
+    add_backtest_command(subparsers)
     return parser
 
 
