@@ -96,3 +96,25 @@ def test_strategy_load_with_bad_env_value_fails_with_the_documented_error(tmp_pa
 def test_shipped_config_section_is_valid() -> None:
     config = json.loads((REPO_ROOT / "config.json").read_text())
     assert isinstance(settings_from_config(config), RegimeSettings)
+
+
+def test_backtest_mode_reads_the_cache_and_never_fetches(tmp_path, monkeypatch, rut_daily):
+    from russell_regime.cache import DailyCache
+    from russell_regime.sources import YahooSource
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("backtesting must not fetch index data")
+
+    monkeypatch.setattr(YahooSource, "fetch", no_network)
+    DailyCache(tmp_path / "data" / "russell").update("^RUT", rut_daily)
+    strategy = StrategyResolver.load_strategy(_freqtrade_config(tmp_path))
+    assert strategy.regime_settings.source == "yahoo"
+    strategy.ft_bot_start()
+    assert strategy.regime.loaded
+    assert strategy.regime.daily["session"].iloc[-1] == rut_daily["session"].iloc[-1]
+
+
+def test_backtest_mode_without_cache_or_file_fails_with_instructions(tmp_path):
+    strategy = StrategyResolver.load_strategy(_freqtrade_config(tmp_path))
+    with pytest.raises(Exception, match="no cached index data .* russell_regime download"):
+        strategy.ft_bot_start()

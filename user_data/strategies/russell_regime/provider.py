@@ -22,7 +22,7 @@ from .gate import GateParams, daily_gate
 from .settings import RegimeSettings
 from .sources import read_daily_file
 
-_MEMO_SIZE = 256
+_MEMO_SIZE = 16  # ~1.3 MB each on 38 years of sessions; a hyperopt epoch needs 3
 _NO_DATA = pd.DataFrame(
     {"session": pd.Series([], dtype="datetime64[ns]")}
     | {c: pd.Series([], dtype="float64") for c in ("open", "high", "low", "close", "volume")}
