@@ -37,6 +37,7 @@ if str(Path(__file__).parent) not in sys.path:
 from russell_regime.align import gather  # noqa: E402
 from russell_regime.errors import ConfigError  # noqa: E402
 from russell_regime.gate import MODES, PAIR_CLASSES, GateParams, pair_class  # noqa: E402
+from russell_regime.live import LiveRegime  # noqa: E402
 from russell_regime.provider import RegimeProvider  # noqa: E402
 from russell_regime.settings import settings_from_config  # noqa: E402
 
@@ -115,6 +116,8 @@ class RussellRiskOn(IStrategy):
         },
     }
 
+    live: LiveRegime | None = None  # dry-run / live only: background refresh + staleness
+
     def __init__(self, config: dict) -> None:
         super().__init__(config)
         try:
@@ -126,11 +129,17 @@ class RussellRiskOn(IStrategy):
     # --- lifecycle -------------------------------------------------------------------------
 
     def bot_start(self, **kwargs) -> None:
-        if self.config.get("runmode") not in LIVE_MODES:
+        if self.config.get("runmode") in LIVE_MODES:
+            notify = lambda text: self.dp.send_msg(text)  # noqa: E731
+            self.live = LiveRegime(self.regime, self.gate_params, notify=notify)
+            self.live.start()
+        else:
             self.regime.load_offline()
 
     def bot_loop_start(self, current_time: datetime, **kwargs) -> None:
-        return None
+        """Live / dry-run: install finished refreshes, start due ones; never waits."""
+        if self.live is not None:
+            self.live.on_loop(current_time)
 
     # --- signals ---------------------------------------------------------------------------
 
@@ -161,7 +170,7 @@ class RussellRiskOn(IStrategy):
         dataframe["r2k_pos"] = positions
         audit = self.regime.audit(positions)
         for column in audit.columns:
-            dataframe[column] = audit[column].to_numpy()
+            dataframe[column] = audit[column].array  # keeps datetime dtypes; no object array
         daily = self.regime.gate(self.gate_params(self._class(metadata)))
         dataframe["r2k_close"] = gather(self.regime.daily["close"].to_numpy(), positions)
         for feature in ("ath", "drawdown", "resistance", "support_level"):
@@ -190,6 +199,12 @@ class RussellRiskOn(IStrategy):
         daily = self.regime.gate(self.gate_params(self._class(metadata)))
         gate_open = gather(daily["gate_open"].to_numpy(), positions)
         tag = gather(daily["gate_tag"].to_numpy(), positions, fill="")
+        override = self.live.entry_override() if self.live is not None else None
+        if override == "block":  # stale data, stale_policy block_entries
+            gate_open = np.zeros(len(dataframe), dtype=bool)
+        elif override == "ignore":  # stale data, stale_policy ignore_gate
+            gate_open = np.ones(len(dataframe), dtype=bool)
+            tag = np.full(len(dataframe), "stale_ignored", dtype=object)
         enter = self.base_entry(dataframe).to_numpy() & gate_open
         dataframe.loc[enter, "enter_long"] = 1
         dataframe.loc[enter, "enter_tag"] = np.char.add("r2k_", tag[enter].astype(str))

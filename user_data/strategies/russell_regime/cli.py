@@ -11,7 +11,6 @@ freqtrade config given with ``--config`` (plain JSON), then from the built-in de
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,7 +20,9 @@ import pandas as pd
 
 from .backtest_job import add_backtest_command
 from .cache import DEFAULT_CACHE_DIR
+from .config_file import read_config
 from .errors import ConfigError, RegimeError
+from .live import add_status_command
 
 CONFIG_SECTION = "russell_regime"
 DOWNLOAD_DEFAULTS: Mapping[str, str | None] = {
@@ -70,16 +71,8 @@ def config_section(config: Any, path: Path) -> Mapping[str, Any]:
 
 
 def read_config_section(path: Path | None) -> Mapping[str, Any]:
-    """The ``russell_regime`` section of the JSON config at ``path`` ({} when path is None)."""
-    if path is None:
-        return {}
-    try:
-        config = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise ConfigError(f"config {path} is not valid JSON: {exc}") from exc
-    return config_section(config, Path(path))
+    """The ``russell_regime`` section of the config at ``path`` with env-var overrides."""
+    return config_section(read_config(path), Path(path) if path else Path("<environment>"))
 
 
 def _add_download(subparsers: argparse._SubParsersAction) -> None:
@@ -127,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_download(subparsers)
     add_backtest_command(subparsers)
+    add_status_command(subparsers)
     return parser
 
 

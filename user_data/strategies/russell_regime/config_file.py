@@ -1,0 +1,31 @@
+"""Read a freqtrade config file the way freqtrade does, for the CLI commands.
+
+JSON with comments (freqtrade's parser), then ``FREQTRADE__SECTION__KEY`` environment
+variables on top, so ``FREQTRADE__RUSSELL_REGIME__SOURCE=file`` means the same to
+``python -m russell_regime ...`` as to ``freqtrade ...``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+
+def read_config(path: Path | None) -> dict[str, Any]:
+    """The config at ``path`` (``{}`` when None) with env-var overrides; ConfigError if bad."""
+    from freqtrade.configuration.environment_vars import environment_vars_to_dict
+    from freqtrade.configuration.load_config import load_config_file
+    from freqtrade.exceptions import OperationalException
+    from freqtrade.misc import deep_merge_dicts
+
+    config: Any = {}
+    if path is not None:
+        try:
+            config = load_config_file(str(path))
+        except OperationalException as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}") from exc
+        if not isinstance(config, dict):
+            raise ConfigError(f"config {path} must hold a JSON object")
+    return deep_merge_dicts(environment_vars_to_dict(), config)

@@ -1,0 +1,475 @@
+"""Live and dry-run edge: background index refresh, staleness fail-safe, notifications, status.
+
+:class:`LiveRegime` is the imperative shell around the pure decisions of
+:mod:`russell_regime.refresh`; it alone talks to the source (network), the disk cache, a worker
+thread, the log and the notifier. Contracts:
+
+* ``start()`` installs the disk cache at once (an unreadable cache is logged and rebuilt by the
+  first refresh) and needs no clock. Until the first ``on_loop`` the data counts as stale.
+* ``on_loop(now)`` runs on the bot thread and never waits: it installs a finished fetch
+  (``provider.set_daily``), starts a new one when the schedule says so (at most one in flight,
+  in a daemon thread) and re-evaluates staleness only when the verdict can have changed. It
+  never raises: an unexpected error is logged once per distinct message.
+* The worker fetches, merges with the data in hand (the last good frame; fresh sessions win)
+  and atomically rewrites the cache when anything changed or the cache is behind. A failed
+  fetch changes nothing; a failed write keeps the new data in memory and is retried on the
+  next refresh. Neither leaves a partial cache file (``cache.write_cache``).
+* A fetch still running ``timeout + OVERDUE_MARGIN_SECONDS`` after it started is logged once and
+  no other is started; after ``abandon_after`` seconds it is abandoned (result and cache write
+  discarded, thread left to end on its own) and refreshes resume; while ``MAX_ABANDONED`` such
+  threads are alive, refreshing pauses.
+* Changes (stale / fresh, gate opened / closed) are logged and, with ``settings.notify``, sent
+  once each through ``notify``. A stale start is announced only if the first refresh fails to
+  fix it.
+
+The ``status`` command (:func:`add_status_command`) reports the same state offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .cache import DailyCache, merge_sessions, write_cache
+from .config_file import read_config
+from .download import resume_from
+from .errors import ConfigError, SourceError
+from .gate import PAIR_CLASSES, GateParams
+from .provider import RegimeProvider
+from .refresh import (
+    GateState,
+    Staleness,
+    describe_gate,
+    entry_override,
+    gate_transitions,
+    latest_gate_state,
+    next_refresh_at,
+    stale_transition,
+    staleness,
+    status_lines,
+)
+from .settings import RegimeSettings, settings_from_config
+from .sources import DailySource, FileSource, YahooSource
+
+logger = logging.getLogger(__name__)
+
+OVERDUE_MARGIN_SECONDS = 2.0
+MAX_ABANDONED = 3
+_NEVER = pd.Timestamp.max.tz_localize("UTC")
+
+Notify = Callable[[str], None]
+ParamsFor = Callable[[str], GateParams]
+
+
+def default_source(settings: RegimeSettings) -> DailySource:
+    """The live source of ``settings``: Yahoo with the configured timeout, or the file."""
+    if settings.source == "file" and settings.path is not None:
+        return FileSource(Path(settings.path), settings.ticker, settings.publication_lag_minutes)
+    return YahooSource(
+        settings.ticker,
+        timeout=settings.fetch_timeout_seconds,
+        lag_minutes=settings.publication_lag_minutes,
+    )
+
+
+@dataclass(eq=False)
+class _Fetch:
+    """One background refresh: its inputs, and its outcome once ``done`` is set."""
+
+    now: pd.Timestamp
+    base: pd.DataFrame | None
+    force_write: bool
+    started: float
+    done: threading.Event = field(default_factory=threading.Event)
+    merged: pd.DataFrame | None = None
+    error: str | None = None
+    wrote: bool = False
+    write_error: str | None = None
+    abandoned: bool = False
+    overdue: bool = False
+    thread: threading.Thread | None = None
+
+
+class LiveRegime:
+    """Keeps ``provider``'s daily frame fresh in live / dry-run (see the module doc).
+
+    ``params_for(pair_class)`` gives each class's current gate thresholds (for notifications);
+    ``notify(text)`` sends a message (e.g. ``dp.send_msg``); ``source`` replaces the configured
+    source (tests inject a fake yfinance this way); ``clock`` is the monotonic clock used to
+    time fetches.
+    """
+
+    def __init__(
+        self,
+        provider: RegimeProvider,
+        params_for: ParamsFor,
+        notify: Notify | None = None,
+        source: DailySource | None = None,
+        abandon_after: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.provider = provider
+        self.settings = provider.settings
+        self.params_for = params_for
+        self.notify = notify
+        self.source = source if source is not None else default_source(self.settings)
+        self.cache = DailyCache(self.settings.cache_dir)
+        self.timeout = float(getattr(self.source, "timeout", self.settings.fetch_timeout_seconds))
+        self.abandon_after = (
+            float(abandon_after)
+            if abandon_after is not None
+            else max(self.settings.refresh_interval_minutes * 60.0, 10.0 * self.timeout)
+        )
+        self._clock = clock
+        self._write_lock = threading.Lock()  # a fetch is abandoned only outside its cache write
+        self._job: _Fetch | None = None
+        self._abandoned: list[_Fetch] = []
+        self._last_attempt: pd.Timestamp | None = None
+        self._next_refresh: pd.Timestamp | None = None  # None: due now
+        self._cache_behind = False
+        self._last_error: str | None = None
+        self._state = Staleness(True, None, None, None, None)
+        self._recheck: pd.Timestamp | None = None  # None: re-evaluate staleness now
+        self._announced_stale: bool | None = None
+        self._settled = False
+        self._gates: dict[str, GateState | None] | None = None
+        self._logged: set[str] = set()
+
+    # --- public ----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> Staleness:
+        """The staleness verdict of the last loop (stale until the first loop)."""
+        return self._state
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last refresh failed (None after a good one)."""
+        return self._last_error
+
+    @property
+    def busy(self) -> bool:
+        """True while a fetch is in flight."""
+        return self._job is not None
+
+    @property
+    def gates(self) -> Mapping[str, GateState | None]:
+        """Each class's gate on the newest session in hand (empty before the first loop)."""
+        return dict(self._gates or {})
+
+    def start(self) -> None:
+        """Install the disk cache at once; the first ``on_loop`` starts the first refresh."""
+        s = self.settings
+        try:
+            cached = self.cache.load(s.ticker)
+        except SourceError as exc:
+            logger.error(
+                "Russell %s; starting without index data (entries blocked) and refetching "
+                "the full history", exc,
+            )
+            cached, self._cache_behind = None, True
+        else:
+            if cached is None:
+                self._cache_behind = True
+                logger.warning(
+                    "Russell: no cached %s data in %s; entries stay blocked until the first "
+                    "refresh succeeds", s.ticker, s.cache_dir,
+                )
+        if cached is not None:
+            self.provider.set_daily(cached)
+            logger.info(
+                "Russell: using cached %s at once: %d sessions up to %s (%s); refreshing from "
+                "%s in the background", s.ticker, len(cached), _day(cached["session"].iloc[-1]),
+                self.cache.path(s.ticker), self.source,
+            )
+
+    def on_loop(self, now: pd.Timestamp) -> bool:
+        """One bot-loop tick at ``now`` (aware); True when new data was installed. Never raises."""
+        try:
+            return self._loop(_utc(now))
+        except Exception as exc:  # the bot loop must never fail because of the regime refresh
+            self._log_once(
+                f"loop {type(exc).__name__}: {exc}", logging.ERROR,
+                "Russell live refresh error (the bot keeps running on the last good data): %s",
+                exc, exc_info=True,
+            )
+            return False
+
+    def entry_override(self) -> str | None:
+        """``"block"``, ``"ignore"`` or None for the current staleness and stale policy."""
+        return entry_override(self._state.stale, self.settings.stale_policy)
+
+    def wait(self, timeout: float) -> bool:
+        """Block until the fetch in flight (if any) has finished; False on timeout.
+
+        For tests and tools only: the bot loop never waits.
+        """
+        job = self._job
+        return True if job is None else job.done.wait(timeout)
+
+    # --- bot thread ------------------------------------------------------------------------
+
+    def _loop(self, now: pd.Timestamp) -> bool:
+        changed = False
+        job = self._job
+        if job is not None:
+            if job.done.is_set():
+                changed = self._install(job)
+            else:
+                self._watch(job)
+        if self._gates is None or changed:
+            self._update_gates()
+        if self._job is None and (self._next_refresh is None or now >= self._next_refresh):
+            self._start_fetch(now)
+        if self._recheck is None or now >= self._recheck:
+            self._check_staleness(now)
+        return changed
+
+    def _start_fetch(self, now: pd.Timestamp) -> None:
+        self._abandoned = [j for j in self._abandoned if j.thread and j.thread.is_alive()]
+        if len(self._abandoned) >= MAX_ABANDONED:
+            self._log_once(
+                "paused", logging.ERROR,
+                "Russell refresh paused: %d hung fetches of %s are still running; the last "
+                "good data stays in use", len(self._abandoned), self.settings.ticker,
+            )
+            return
+        self._logged.discard("paused")
+        base = self.provider.daily if self.provider.loaded else None
+        job = _Fetch(now=now, base=base, force_write=self._cache_behind, started=self._clock())
+        job.thread = threading.Thread(
+            target=self._fetch, args=(job,), name="russell-refresh", daemon=True
+        )
+        self._job = job
+        job.thread.start()
+
+    def _watch(self, job: _Fetch) -> None:
+        elapsed = self._clock() - job.started
+        if not job.overdue and elapsed > self.timeout + OVERDUE_MARGIN_SECONDS:
+            job.overdue = True
+            logger.warning(
+                "Russell refresh of %s started for %s is still running after %.1f s (timeout "
+                "%g s); keeping the data in hand and not starting another",
+                self.settings.ticker, f"{job.now:%Y-%m-%d %H:%M} UTC", elapsed, self.timeout,
+            )
+        if elapsed > self.abandon_after and self._write_lock.acquire(blocking=False):
+            try:
+                job.abandoned = True
+            finally:
+                self._write_lock.release()
+            self._abandoned.append(job)
+            self._job = None
+            reason = f"fetch hung for {elapsed:.0f} s and was abandoned"
+            logger.error("Russell refresh of %s: %s; the next refresh starts a new one",
+                         self.settings.ticker, reason)
+            self._attempted(job.now, reason)
+
+    def _install(self, job: _Fetch) -> bool:
+        self._job = None
+        error = job.error if job.merged is None else None
+        try:
+            if job.merged is None:
+                logger.warning(
+                    "Russell refresh of %s failed (%s); keeping the data in hand (newest "
+                    "session %s)", self.settings.ticker, error, _day(self._newest()),
+                )
+                return False
+            return self._apply(job, job.merged)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:  # whatever happened, the attempt counts: no refetch storm on a bug
+            self._attempted(job.now, error)
+
+    def _apply(self, job: _Fetch, merged: pd.DataFrame) -> bool:
+        if job.write_error is not None:
+            self._cache_behind = True
+            logger.warning(
+                "Russell %s; the fetched data is used from memory and the write is retried on "
+                "the next refresh", job.write_error,
+            )
+        elif job.wrote:
+            self._cache_behind = False
+        changed = not self.provider.loaded or not merged.equals(self.provider.daily)
+        if changed:
+            before = self._newest()
+            self.provider.set_daily(merged)
+            logger.info(
+                "Russell refreshed %s: %d sessions, newest %s (was %s)", self.settings.ticker,
+                len(merged), _day(self._newest()), _day(before),
+            )
+        return changed
+
+    def _attempted(self, when: pd.Timestamp, error: str | None) -> None:
+        s = self.settings
+        self._last_attempt, self._last_error, self._settled = when, error, True
+        self._next_refresh = next_refresh_at(
+            when, self._newest(), s.publication_lag_minutes, s.refresh_interval_minutes
+        )
+        self._recheck = None
+
+    def _check_staleness(self, now: pd.Timestamp) -> None:
+        s = self.settings
+        state = staleness(now, self._newest(), s.publication_lag_minutes, s.stale_grace_minutes)
+        self._state = state
+        self._recheck = _NEVER if state.stale or state.stale_at is None else state.stale_at
+        if not self._settled:
+            if state.stale:
+                self._log_once(
+                    "stale start", logging.INFO,
+                    "Russell data behind at start (newest %s, expected %s): %s until the first "
+                    "refresh", _day(state.newest_session), _day(state.expected_session),
+                    "entries blocked" if self.entry_override() == "block" else "stale policy "
+                    f"{s.stale_policy} applies",
+                )
+            return
+        message = stale_transition(
+            self._announced_stale, state, s.ticker, s.stale_policy, s.publication_lag_minutes,
+            s.stale_grace_minutes, self._last_error,
+        )
+        self._announced_stale = state.stale
+        if message:
+            logger.log(logging.WARNING if state.stale else logging.INFO, message)
+            self._send(message)
+
+    def _update_gates(self) -> None:
+        previous, current = self._gates or {}, self._gate_states()
+        for pair_class, state in current.items():
+            if state is not None and previous.get(pair_class) is None:  # first sight: log only
+                logger.info("Russell gate: %s", describe_gate(state, self.settings.ticker))
+        for message in gate_transitions(previous, current, self.settings.ticker):
+            logger.info(message)
+            self._send(message)
+        self._gates = current
+
+    def _gate_states(self) -> dict[str, GateState | None]:
+        daily = self.provider.daily
+        states: dict[str, GateState | None] = dict.fromkeys(PAIR_CLASSES)
+        if not self.provider.loaded:
+            return states
+        for pair_class in PAIR_CLASSES:
+            params = self.params_for(pair_class)
+            states[pair_class] = latest_gate_state(
+                pair_class, params, daily, self.provider.gate(params)
+            )
+        return states
+
+    def _send(self, message: str) -> None:
+        if not (self.settings.notify and self.notify):
+            return
+        try:
+            self.notify(message)
+        except Exception as exc:  # a failing notifier must not stop the refresh loop
+            self._log_once(f"notify {exc}", logging.WARNING,
+                           "Russell notification failed: %s", exc)
+
+    def _newest(self) -> pd.Timestamp | None:
+        daily = self.provider.daily
+        return pd.Timestamp(daily["session"].iloc[-1]) if len(daily) else None
+
+    def _log_once(self, key: str, level: int, message: str, *args: Any, **kwargs: Any) -> None:
+        if key not in self._logged:
+            self._logged.add(key)
+            logger.log(level, message, *args, **kwargs)
+
+    # --- worker thread ---------------------------------------------------------------------
+
+    def _fetch(self, job: _Fetch) -> None:
+        """Fetch, merge with ``job.base`` and write the cache; the outcome goes into ``job``."""
+        ticker = self.settings.ticker
+        try:
+            fresh = self.source.fetch(job.now, resume_from(job.base))
+            merged = merge_sessions(job.base, fresh, ticker)
+        except Exception as exc:  # thread edge: every failure is reported to the bot thread
+            job.error = f"{type(exc).__name__}: {exc}"
+            job.done.set()
+            return
+        try:
+            if job.force_write or job.base is None or not merged.equals(job.base):
+                with self._write_lock:
+                    if not job.abandoned:
+                        write_cache(self.cache.path(ticker), merged, ticker)
+                        job.wrote = True
+        except Exception as exc:  # the data is good even if it cannot be persisted
+            job.write_error = str(exc)
+        finally:
+            job.merged = merged
+            job.done.set()
+
+
+# --- status command --------------------------------------------------------------------------
+
+
+def status_report(settings: RegimeSettings, now: pd.Timestamp) -> list[str]:
+    """Status lines from the configured file or the disk cache (no network), default gates."""
+    provider = RegimeProvider(settings)
+    provider.load_offline()
+    newest = pd.Timestamp(provider.daily["session"].iloc[-1])
+    state = staleness(
+        now, newest, settings.publication_lag_minutes, settings.stale_grace_minutes
+    )
+    gates = {}
+    for pair_class in PAIR_CLASSES:
+        params = GateParams(basis=settings.price_basis)
+        gates[pair_class] = latest_gate_state(
+            pair_class, params, provider.daily, provider.gate(params)
+        )
+    source = f"{settings.source}" + (f" {settings.path}" if settings.source == "file" else "")
+    return status_lines(
+        settings.ticker, source, str(DailyCache(settings.cache_dir).path(settings.ticker)), now,
+        state, provider.available_at[-1], gates, settings.stale_policy,
+        settings.stale_grace_minutes,
+    )
+
+
+def add_status_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``status [--config C] [--now T]`` on the CLI's subparsers."""
+    parser = subparsers.add_parser(
+        "status",
+        help="show the regime state per pair class (offline)",
+        description=(
+            "Show the index data in hand (cache or file, never the network), its staleness and "
+            "each pair class's gate with default thresholds."
+        ),
+    )
+    parser.add_argument(
+        "--config", type=Path, help="freqtrade config with a russell_regime section"
+    )
+    parser.add_argument(
+        "--now", help="evaluate at this UTC instant instead of the clock (e.g. 2025-07-01T21:00)"
+    )
+    parser.set_defaults(func=_run_status)
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    settings = settings_from_config(read_config(args.config))
+    now = pd.Timestamp.now(tz="UTC") if args.now is None else _parse_now(args.now)
+    print("\n".join(status_report(settings, now)))
+    return 0
+
+
+def _parse_now(text: str) -> pd.Timestamp:
+    try:
+        now = pd.Timestamp(text)
+    except ValueError as exc:
+        raise ConfigError(f"--now {text!r} is not a date/time: {exc}") from exc
+    return now.tz_localize("UTC") if now.tzinfo is None else now.tz_convert("UTC")
+
+
+def _utc(now: Any) -> pd.Timestamp:
+    stamp = pd.Timestamp(now)
+    if stamp.tzinfo is None:
+        raise ValueError(f"'now' must be timezone-aware, got naive {stamp}")
+    return stamp.tz_convert("UTC")
+
+
+def _day(session: pd.Timestamp | None) -> str:
+    return "none" if session is None else f"{session:%Y-%m-%d}"

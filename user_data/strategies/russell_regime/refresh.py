@@ -1,0 +1,338 @@
+"""Pure decisions of the live loop: when to refresh, when data is stale, what to announce.
+
+No I/O, no clock: every function takes ``now`` (tz-aware) and the state it decides on; the
+XNYS calendar is the only shared (immutable, cached) input. The imperative shell that acts on
+these decisions is :mod:`russell_regime.live`. Sessions are naive dates, instants are UTC;
+``lag`` is the publication lag and ``grace`` the staleness allowance, both in minutes.
+
+* **Refresh schedule** (:func:`next_refresh_at`, :func:`refresh_due`): due when nothing was
+  tried yet; when a session became available (close + lag) after the last attempt; when
+  ``interval`` passed since the last attempt; and, while the last attempt left the data behind
+  the calendar, ``min(retry, interval)`` after it (catch-up retries).
+* **Staleness** (:func:`staleness`): stale when there is no data, or the newest session in
+  hand is older than ``calendar.latest_available_session(now - grace, lag)``. Weekends and
+  holidays never make data stale: on Saturday the expected session is Friday's.
+* **Entry override** (:func:`entry_override`): while stale, ``block_entries`` -> ``"block"``,
+  ``ignore_gate`` -> ``"ignore"`` (act as gate mode off), ``last_known`` -> ``None`` (keep the
+  gate); never anything while fresh.
+* **Announcements** (:func:`gate_transitions`, :func:`stale_transition`): one message per
+  change, none while nothing changes, none for a class seen for the first time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from .calendar import available_at, latest_available_session, xnys
+from .gate import CONDITIONS, GateParams
+
+CATCH_UP_RETRY_MINUTES = 10.0
+BLOCK = "block"
+IGNORE = "ignore"
+POLICY_EFFECT = {
+    "block_entries": "entries blocked",
+    "ignore_gate": "entries ignore the Russell gate",
+    "last_known": "entries keep the last known gate",
+}
+
+
+# --- schedule --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _availability_ns(lag_minutes: float) -> np.ndarray:
+    """Sorted ``available_at`` (int ns, UTC) of every XNYS session for one lag."""
+    closes = pd.DatetimeIndex(xnys().closes.array).tz_convert("UTC").as_unit("ns")
+    return (closes + pd.Timedelta(minutes=lag_minutes)).asi8
+
+
+def next_availability(after: pd.Timestamp, lag_minutes: float) -> pd.Timestamp | None:
+    """The first instant strictly after ``after`` at which an XNYS session becomes available."""
+    times = _availability_ns(float(lag_minutes))
+    i = int(np.searchsorted(times, _utc(after).value, side="right"))
+    return pd.Timestamp(int(times[i]), tz="UTC") if i < times.size else None
+
+
+def next_refresh_at(
+    last_attempt: pd.Timestamp | None,
+    newest_session: pd.Timestamp | None,
+    lag_minutes: float,
+    interval_minutes: float,
+    retry_minutes: float = CATCH_UP_RETRY_MINUTES,
+) -> pd.Timestamp | None:
+    """When the next refresh is due (see the module doc); None means due now.
+
+    ``last_attempt`` is the clock value the last fetch was started at, ``newest_session`` the
+    newest session in hand after it.
+    """
+    if last_attempt is None:
+        return None
+    last_attempt = _utc(last_attempt)
+    due = last_attempt + pd.Timedelta(minutes=interval_minutes)
+    upcoming = next_availability(last_attempt, lag_minutes)
+    if upcoming is not None:
+        due = min(due, upcoming)
+    expected = latest_available_session(last_attempt, lag_minutes)
+    if expected is not None and (newest_session is None or newest_session < expected):
+        due = min(due, last_attempt + pd.Timedelta(minutes=min(retry_minutes, interval_minutes)))
+    return due
+
+
+def refresh_due(
+    now: pd.Timestamp,
+    last_attempt: pd.Timestamp | None,
+    last_session: pd.Timestamp | None,
+    lag_minutes: float,
+    interval_minutes: float,
+    retry_minutes: float = CATCH_UP_RETRY_MINUTES,
+) -> bool:
+    """True when a refresh should start at ``now`` (see :func:`next_refresh_at`)."""
+    due = next_refresh_at(last_attempt, last_session, lag_minutes, interval_minutes, retry_minutes)
+    return due is None or _utc(now) >= due
+
+
+# --- staleness -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """Whether the data in hand is stale at ``now``.
+
+    ``expected_session``: newest session that should be in hand (None before 1980);
+    ``age``: ``now - available_at(newest_session)``; ``stale_at``: the instant the data in hand
+    is (or was) stale from, so the verdict cannot change before it unless the data changes
+    (None: no data, stale for ever).
+    """
+
+    stale: bool
+    expected_session: pd.Timestamp | None
+    newest_session: pd.Timestamp | None
+    age: pd.Timedelta | None
+    stale_at: pd.Timestamp | None
+
+
+def staleness(
+    now: pd.Timestamp,
+    newest_session: pd.Timestamp | None,
+    lag_minutes: float,
+    grace_minutes: float,
+) -> Staleness:
+    """The staleness verdict at ``now`` for data whose newest session is ``newest_session``."""
+    now = _utc(now)
+    grace = pd.Timedelta(minutes=grace_minutes)
+    expected = latest_available_session(now - grace, lag_minutes)
+    if newest_session is None:
+        return Staleness(True, expected, None, None, None)
+    newest = pd.Timestamp(newest_session)
+    stale = expected is not None and newest < expected
+    age = now - available_at(pd.DatetimeIndex([newest]), lag_minutes)[0]
+    successor = _next_session(newest)
+    stale_at = (
+        None
+        if successor is None
+        else available_at(pd.DatetimeIndex([successor]), lag_minutes)[0] + grace
+    )
+    return Staleness(stale, expected, newest, age, stale_at)
+
+
+def _next_session(session: pd.Timestamp) -> pd.Timestamp | None:
+    sessions = xnys().sessions
+    i = int(sessions.searchsorted(pd.Timestamp(session), side="right"))
+    return pd.Timestamp(sessions[i]) if i < len(sessions) else None
+
+
+def entry_override(stale: bool, policy: str) -> str | None:
+    """What entries do instead of following the gate: ``"block"``, ``"ignore"`` or None."""
+    if not stale or policy == "last_known":
+        return None
+    if policy == "ignore_gate":
+        return IGNORE
+    return BLOCK  # block_entries, and any unknown policy: fail closed
+
+
+def stale_transition(
+    announced: bool | None,
+    current: Staleness,
+    ticker: str,
+    policy: str,
+    lag_minutes: float,
+    grace_minutes: float,
+    reason: str | None = None,
+) -> str | None:
+    """The message for a staleness change since ``announced`` (None: nothing announced yet).
+
+    Becoming stale (or starting stale) -> a "stale" message naming the sessions, the allowance,
+    the policy's effect and ``reason`` (why the last refresh failed); stale -> fresh -> a
+    "fresh again" message; no change -> None.
+    """
+    if not current.stale:
+        if not announced:
+            return None
+        return (
+            f"Russell data fresh again: {ticker} session {_day(current.newest_session)} in hand; "
+            "entries follow the Russell gate."
+        )
+    if announced:
+        return None
+    expected = current.expected_session
+    due = (
+        f" (available {available_at(pd.DatetimeIndex([expected]), lag_minutes)[0]:%Y-%m-%d %H:%M}"
+        f" UTC, allowance {grace_minutes:g} min)"
+        if expected is not None
+        else ""
+    )
+    text = (
+        f"Russell data stale: {ticker} newest session {_day(current.newest_session)}, "
+        f"expected {_day(expected)}{due}; {POLICY_EFFECT.get(policy, 'entries blocked')} "
+        f"(stale_policy {policy})."
+    )
+    return f"{text} Last refresh: {reason}." if reason else text
+
+
+# --- gate states -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GateState:
+    """One pair class's gate on the newest session in hand, with the levels behind it."""
+
+    pair_class: str
+    mode: str
+    session: pd.Timestamp
+    is_open: bool
+    condition: str
+    close: float
+    ath: float
+    drawdown: float
+    resistance: float
+    support_level: float
+    conditions: tuple[tuple[str, bool], ...]
+
+
+def latest_gate_state(
+    pair_class: str, params: GateParams, daily: pd.DataFrame, gate: pd.DataFrame
+) -> GateState | None:
+    """The gate of ``pair_class`` on the last row of ``daily`` (``gate`` = its ``daily_gate``).
+
+    None for an empty frame.
+    """
+    if len(daily) == 0:
+        return None
+    row = gate.iloc[-1]
+    return GateState(
+        pair_class=pair_class,
+        mode=params.mode,
+        session=pd.Timestamp(daily["session"].iloc[-1]),
+        is_open=bool(row["gate_open"]),
+        condition=str(row["gate_tag"]),
+        close=float(daily["close"].iloc[-1]),
+        ath=float(row["ath"]),
+        drawdown=float(row["drawdown"]),
+        resistance=float(row["resistance"]),
+        support_level=float(row["support_level"]),
+        conditions=tuple((name, bool(row[f"cond_{name}"])) for name in CONDITIONS),
+    )
+
+
+def describe_gate(state: GateState, ticker: str) -> str:
+    """``'btc open (retest, mode any) on ^RUT 2024-11-15: close 2,303.84, ATH ...'``."""
+    verdict = "open" if state.is_open else "closed"
+    return f"{state.pair_class} {verdict} {_gate_details(state, ticker)}"
+
+
+def gate_transitions(
+    previous: Mapping[str, GateState | None],
+    current: Mapping[str, GateState | None],
+    ticker: str = "^RUT",
+) -> list[str]:
+    """One message per class whose gate opened or closed between ``previous`` and ``current``.
+
+    A class missing (or None) on either side yields nothing: first sight is not a change.
+    """
+    messages = []
+    for pair_class, now in current.items():
+        before = previous.get(pair_class)
+        if before is None or now is None or before.is_open == now.is_open:
+            continue
+        verb = "opened" if now.is_open else "closed"
+        messages.append(f"Russell gate {pair_class.upper()} {verb} {_gate_details(now, ticker)}")
+    return messages
+
+
+def _gate_details(state: GateState, ticker: str) -> str:
+    why = f"{state.condition}, mode {state.mode}" if state.is_open else f"mode {state.mode}"
+    levels = (
+        f"close {state.close:,.2f}, ATH {state.ath:,.2f} ({state.drawdown:+.1%}), "
+        f"resistance {_level(state.resistance)}"
+    )
+    if state.support_level == state.support_level:  # not NaN: a breakout episode is live
+        levels += f", support {state.support_level:,.2f}"
+    flags = ", ".join(f"{name} {'yes' if ok else 'no'}" for name, ok in state.conditions)
+    return f"({why}) on {ticker} {_day(state.session)}: {levels}; conditions {flags}"
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+def status_lines(
+    ticker: str,
+    source: str,
+    cache_path: str,
+    now: pd.Timestamp,
+    state: Staleness,
+    available: pd.Timestamp | None,
+    gates: Mapping[str, GateState | None],
+    policy: str,
+    grace_minutes: float,
+) -> list[str]:
+    """The ``status`` command's report: data in hand, staleness and each class's gate."""
+    override = entry_override(state.stale, policy)
+    effect = {
+        BLOCK: "entries blocked",
+        IGNORE: "entries ignore the gate",
+        None: "entries follow the gate",
+    }[override]
+    age = "" if state.age is None else f", age {_duration(state.age)}"
+    lines = [
+        f"ticker    {ticker} (source {source})",
+        f"cache     {cache_path}",
+        f"now       {_utc(now):%Y-%m-%d %H:%M} UTC",
+        f"session   {_day(state.newest_session)}"
+        + ("" if available is None else f" (available {available:%Y-%m-%d %H:%M} UTC{age})"),
+        f"expected  {_day(state.expected_session)} (allowance {grace_minutes:g} min)",
+        f"stale     {'yes' if state.stale else 'no'} -> {effect} (stale_policy {policy})",
+    ]
+    for pair_class, gate in gates.items():
+        text = f"{pair_class} no data (closed)" if gate is None else describe_gate(gate, ticker)
+        lines.append(f"gate      {text}")
+    return lines
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _utc(now: pd.Timestamp) -> pd.Timestamp:
+    now = pd.Timestamp(now)
+    if now.tzinfo is None:
+        raise ValueError(f"'now' must be timezone-aware, got naive {now}")
+    return now.tz_convert("UTC")
+
+
+def _day(session: pd.Timestamp | None) -> str:
+    return "none" if session is None else f"{pd.Timestamp(session):%Y-%m-%d}"
+
+
+def _level(value: float) -> str:
+    return "n/a" if value != value else f"{value:,.2f}"
+
+
+def _duration(delta: pd.Timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    return (f"{days}d " if days else "") + f"{hours}h {minutes:02d}m"
