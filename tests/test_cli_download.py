@@ -146,7 +146,7 @@ def test_python_dash_m_runs_the_cli():
 
 def test_freqtrade_env_vars_override_the_config_like_in_freqtrade(rut_csv, tmp_path, monkeypatch):
     config = tmp_path / "config.json"
-    config.write_text('{"russell_regime": {"source": "yahoo"}} // comments allowed, as in freqtrade')
+    config.write_text('{"russell_regime": {"source": "yahoo"}} // comments allowed')
     monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__SOURCE", "file")
     monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__PATH", str(rut_csv))
     assert run("--config", str(config), "--cache-dir", str(tmp_path)) == 0

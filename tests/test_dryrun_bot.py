@@ -206,13 +206,23 @@ def test_entries_blocked_while_yahoo_is_down_and_allowed_after_recovery(dry_run)
         assert run.bot.strategy.live.state.stale
         assert run.trades() == []  # the gate of 11-15 is open, but the data is stale
         assert sum(m.startswith("Russell data stale") for m in run.sent) == 1
+        assert not _confirm_entry(run.bot.strategy)  # the last-moment veto agrees
 
         run.yahoo.fault = None
         run.step(utc("2024-11-19 01:10:05"))  # catch-up retry
         run.step(utc("2024-11-19 01:10:10"))
         assert not run.bot.strategy.live.state.stale
         assert sum(m.startswith("Russell data fresh again") for m in run.sent) == 1
+        assert _confirm_entry(run.bot.strategy)
         assert run.trades() == []  # same candle: analysed while stale
 
         run.step(utc("2024-11-19 02:00:05"))  # next candle: fresh data, gate open (11-18)
     assert sorted(t.pair for t in run.trades()) == PAIRS
+
+
+def _confirm_entry(strategy) -> bool:
+    return strategy.confirm_trade_entry(
+        pair="BTC/USDT", order_type="limit", amount=0.01, rate=90000.0, time_in_force="GTC",
+        current_time=utc("2024-11-19 01:00:10").to_pydatetime(), entry_tag="r2k_retest",
+        side="long",
+    )

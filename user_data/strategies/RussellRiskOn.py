@@ -141,6 +141,14 @@ class RussellRiskOn(IStrategy):
         if self.live is not None:
             self.live.on_loop(current_time)
 
+    def confirm_trade_entry(
+        self, pair: str, order_type: str, amount: float, rate: float, time_in_force: str,
+        current_time: datetime, entry_tag: str | None, side: str, **kwargs,
+    ) -> bool:
+        """Last-moment veto: no entry while the index data is stale under ``block_entries``,
+        even if the candle was analysed before the data went stale."""
+        return self.live is None or self.live.entry_override() != "block"
+
     # --- signals ---------------------------------------------------------------------------
 
     def gate_params(self, cls: str) -> GateParams:
