@@ -20,6 +20,7 @@ from freqtrade.enums import RunMode
 from freqtrade.exchange import Exchange
 from freqtrade.freqtradebot import FreqtradeBot
 from freqtrade.persistence import Trade
+from freqtrade.persistence.usedb_context import enable_database_use
 from livefakes import FakeYahoo, seed_cache, utc
 
 from russell_regime.cache import load_cache
@@ -160,6 +161,8 @@ class DryRun:
 
 @pytest.fixture
 def dry_run(tmp_path, shared_data, rut_daily, monkeypatch, no_network):
+    # backtesting/hyperopt run in-process by other tests switch freqtrade's database off
+    enable_database_use()
     runs: list[DryRun] = []
 
     def start(cached_until: str, now: pd.Timestamp) -> DryRun:

@@ -179,10 +179,7 @@ class RussellRiskOn(IStrategy):
         audit = self.regime.audit(positions)
         for column in audit.columns:
             dataframe[column] = audit[column].array  # keeps datetime dtypes; no object array
-        daily = self.regime.gate(self.gate_params(self._class(metadata)))
         dataframe["r2k_close"] = gather(self.regime.daily["close"].to_numpy(), positions)
-        for feature in ("ath", "drawdown", "resistance", "support_level"):
-            dataframe[f"r2k_{feature}"] = gather(daily[feature].to_numpy(), positions)
         return dataframe
 
     def base_entry(self, dataframe: DataFrame) -> Series:
@@ -205,6 +202,8 @@ class RussellRiskOn(IStrategy):
                 self.regime.gate(self.gate_params(cls))["gate_open"].to_numpy(), positions
             )
         daily = self.regime.gate(self.gate_params(self._class(metadata)))
+        for feature in ("ath", "drawdown", "resistance", "support_level"):
+            dataframe[f"r2k_{feature}"] = gather(daily[feature].to_numpy(), positions)
         gate_open = gather(daily["gate_open"].to_numpy(), positions)
         tag = gather(daily["gate_tag"].to_numpy(), positions, fill="")
         override = self.live.entry_override() if self.live is not None else None
