@@ -22,6 +22,7 @@ from .backtest_job import add_backtest_command
 from .cache import DEFAULT_CACHE_DIR
 from .config_file import read_config
 from .errors import ConfigError, RegimeError
+from .evidence.commands import add_evidence_commands
 from .live import add_status_command
 
 CONFIG_SECTION = "russell_regime"
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_download(subparsers)
     add_backtest_command(subparsers)
     add_status_command(subparsers)
+    add_evidence_commands(subparsers)
     return parser
 
 

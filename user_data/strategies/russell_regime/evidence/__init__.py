@@ -1,0 +1,8 @@
+"""Evidence for the Russell 2000 regime idea: event study and gated-vs-ungated backtests.
+
+Pure core: :mod:`.events` (event extraction, de-clustering), :mod:`.forward` (forward returns,
+max gain / drawdown, base rate), :mod:`.bootstrap` (seeded block bootstrap, placebos),
+:mod:`.metrics` (performance metrics of an equity curve). I/O at the edges: :mod:`.backtest`
+(freqtrade in-process), :mod:`.plots`, :mod:`.report`, :mod:`.study` (loading and wiring),
+:mod:`.commands` (``events``, ``event-study``, ``compare``).
+"""

@@ -1,0 +1,267 @@
+"""freqtrade in-process: backtests and hyperopt of RussellRiskOn on local data, offline.
+
+Imperative edge. Markets come from the shipped snapshot (:mod:`russell_regime.offline`), candles
+from ``<data>/binance`` (feather), the index from ``<data>/index/RUT.csv`` (``source: file``).
+Every run gets its own ``user_data_dir`` (a temp or output folder): nothing is written next to
+the strategy (hyperopt runs with ``disableparamexport``). Parameters are always set explicitly
+on the loaded strategy (defaults of :class:`~russell_regime.gate.GateParams` for "gated"), so a
+stray ``RussellRiskOn.json`` cannot change what is compared.
+
+:func:`walk_forward_windows` is pure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from ..gate import PAIR_CLASSES, GateParams
+from ..offline import DEFAULT_SNAPSHOT, REPO_ROOT, load_markets_snapshot, offline_markets
+
+CONFIG = REPO_ROOT / "config.json"
+STRATEGIES = REPO_ROOT / "user_data" / "strategies"
+STRATEGY = "RussellRiskOn"
+_GATE_FIELDS = tuple(f.name for f in fields(GateParams) if f.name != "basis")
+GATE_OFF: Mapping[str, str] = {f"{cls}_mode": "off" for cls in PAIR_CLASSES}
+
+
+def gated_params(params: GateParams | None = None) -> dict[str, object]:
+    """``{btc_mode: ..., eth_lookback: ..., ...}`` for every class from one GateParams
+    (default: ``GateParams()``, the strategy's defaults)."""
+    params = params or GateParams()
+    return {f"{cls}_{name}": getattr(params, name) for cls in PAIR_CLASSES for name in _GATE_FIELDS}
+
+
+def ungated_params() -> dict[str, object]:
+    """Default thresholds with every ``*_mode`` = ``off`` (the base signal alone)."""
+    return {**gated_params(), **GATE_OFF}
+
+
+def ft_config(
+    data_dir: Path,
+    user_dir: Path,
+    timerange: str,
+    pairs: Sequence[str] | None = None,
+    hyperopt: Mapping[str, object] | None = None,
+) -> dict:
+    """freqtrade's own configuration from config.json, pointed at ``data_dir``; with
+    ``hyperopt`` (extra hyperopt args) a HYPEROPT config, else a BACKTEST one."""
+    from freqtrade.commands.optimize_commands import setup_optimize_configuration
+    from freqtrade.enums import RunMode
+
+    user_dir = Path(user_dir)
+    for sub in ("data", "hyperopt_results", "backtest_results", "logs"):
+        (user_dir / sub).mkdir(parents=True, exist_ok=True)
+    args: dict[str, object] = {
+        "config": [str(CONFIG)],
+        "user_data_dir": str(user_dir),
+        "datadir": str(Path(data_dir) / "binance"),
+        "timerange": timerange,
+        "strategy": STRATEGY,
+        "strategy_path": str(STRATEGIES),
+        "export": "none",
+    }
+    mode = RunMode.BACKTEST
+    if hyperopt is not None:
+        mode = RunMode.HYPEROPT
+        args.update(hyperopt)
+    with _quiet():
+        config = setup_optimize_configuration(args, mode)
+    section = {"source": "file", "path": str(Path(data_dir) / "index" / "RUT.csv")}
+    config["russell_regime"] = {**config.get("russell_regime", {}), **section}
+    if pairs:
+        config["exchange"]["pair_whitelist"] = list(pairs)
+    return config
+
+
+@dataclass(frozen=True)
+class BacktestRun:
+    """One backtest: trades (freqtrade's result frame), window, balances, freqtrade's stats."""
+
+    trades: pd.DataFrame
+    start: pd.Timestamp
+    end: pd.Timestamp
+    start_balance: float
+    final_balance: float
+    ft_stats: Mapping[str, float]
+
+
+def run_backtest(config: dict, params: Mapping[str, object]) -> BacktestRun:
+    """Backtest ``config``'s strategy with ``params`` set on it (e.g. :func:`gated_params`)."""
+    from freqtrade.optimize.backtesting import Backtesting
+    from freqtrade.optimize.optimize_reports import generate_backtest_stats
+
+    with _quiet(), offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+        backtesting = Backtesting(config)
+        try:
+            strategy = backtesting.strategylist[0]
+            apply_params(strategy, params)
+            data, timerange = backtesting.load_bt_data()
+            min_date, max_date = backtesting.backtest_one_strategy(strategy, data, timerange)
+            name = strategy.get_strategy_name()
+            content = backtesting.all_bt_content[name]
+            stats = generate_backtest_stats(data, backtesting.all_bt_content, min_date, max_date)
+        finally:
+            Backtesting.cleanup()
+    strat = stats["strategy"][name]
+    ft_stats = {
+        k: float(strat[k])
+        for k in ("profit_total", "max_drawdown_account", "sharpe", "sortino", "calmar", "cagr")
+        if isinstance(strat.get(k), (int, float))
+    }
+    timeframe = pd.Timedelta(config["timeframe"])
+    return BacktestRun(
+        trades=content["results"],
+        start=pd.Timestamp(min_date),
+        end=pd.Timestamp(max_date) + timeframe,
+        start_balance=float(config["dry_run_wallet"]),
+        final_balance=float(content["final_balance"]),
+        ft_stats=ft_stats,
+    )
+
+
+def apply_params(strategy: object, params: Mapping[str, object]) -> None:
+    """Set hyperopt parameter values (``{"btc_mode": "off", ...}``) on a loaded strategy."""
+    for name, value in params.items():
+        getattr(strategy, name).value = value
+
+
+def run_hyperopt(
+    data_dir: Path,
+    user_dir: Path,
+    timerange: str,
+    epochs: int,
+    seed: int,
+    pairs: Sequence[str] | None = None,
+    loss: str = "SharpeHyperOptLoss",
+    log: Path | None = None,
+) -> tuple[dict[str, object], float]:
+    """Hyperopt the ``russell`` space on ``timerange`` (one job, seeded); return the best
+    epoch's russell parameters and its loss. freqtrade's console output goes to ``log``."""
+    import optuna
+    from freqtrade.optimize.backtesting import Backtesting
+    from freqtrade.optimize.hyperopt import Hyperopt
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    config = ft_config(
+        data_dir, user_dir, timerange, pairs,
+        hyperopt={
+            "epochs": int(epochs),
+            "spaces": ["russell"],
+            "hyperopt_loss": loss,
+            "hyperopt_jobs": 1,
+            "hyperopt_min_trades": 1,
+            "hyperopt_random_state": int(seed),
+            "disableparamexport": True,
+            "print_all": False,
+        },
+    )
+    sink = io.StringIO()
+    with _quiet(), offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                hyperopt = Hyperopt(config)
+                hyperopt.start()
+        finally:
+            Backtesting.cleanup()
+            if log is not None:
+                Path(log).write_text(sink.getvalue(), encoding="utf-8")
+    best = hyperopt.current_best_epoch
+    if not best:
+        return {}, float("nan")
+    names = set(gated_params())
+    chosen = {k: v for k, v in best["params_dict"].items() if k in names}
+    return chosen, float(best["loss"])
+
+
+def param_file() -> Path | None:
+    """The strategy's parameter JSON if one exists next to it: it would set the base signal's
+    buy/sell parameters (the russell ones are always set explicitly here)."""
+    path = STRATEGIES / f"{STRATEGY}.json"
+    return path if path.exists() else None
+
+
+def daily_marks(
+    candles: Mapping[str, pd.DataFrame], start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """Last close known at each instant of :func:`curve_index` per pair (1h candles: the close
+    of the candle opening at ``d - 1h``, or earlier across gaps); NaN before the first."""
+    index = curve_index(start, end)
+    out = {}
+    for pair, frame in candles.items():
+        dates = pd.DatetimeIndex(frame["date"]).tz_convert("UTC")
+        step = dates.to_series().diff().min() if len(dates) > 1 else pd.Timedelta(hours=1)
+        closes = pd.Series(frame["close"].to_numpy(dtype="float64"), index=dates + step)
+        out[pair] = closes.reindex(closes.index.union(index)).ffill().reindex(index)
+    return pd.DataFrame(out, index=index)
+
+
+def curve_index(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+    """``start``, every 00:00 UTC strictly between, and ``end``."""
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    mids = pd.date_range(start.ceil("D"), end.floor("D"), freq="D", tz="UTC")
+    return pd.DatetimeIndex([start, *[m for m in mids if start < m < end], end])
+
+
+def walk_forward_windows(
+    start: pd.Timestamp, end: pd.Timestamp, train_months: int, test_months: int
+) -> list[tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]]:
+    """``(train_start, test_start, test_end)`` rolling by ``test_months``; the last test window
+    is cut at ``end``; a window whose test would be empty is dropped. Pure."""
+    if train_months < 1 or test_months < 1:
+        raise ValueError("train and test windows must be at least one month")
+    out = []
+    train_start = pd.Timestamp(start)
+    while True:
+        test_start = train_start + pd.DateOffset(months=train_months)
+        if test_start >= end:
+            break
+        test_end = min(test_start + pd.DateOffset(months=test_months), pd.Timestamp(end))
+        out.append((train_start, test_start, test_end))
+        train_start = train_start + pd.DateOffset(months=test_months)
+    return out
+
+
+def timerange(start: pd.Timestamp, end: pd.Timestamp, candle: str = "1h") -> str:
+    """freqtrade's timerange covering the candles that open in ``[start, end)``.
+
+    freqtrade keeps candles with ``date <= stop``, so the stop is the last candle's open
+    (``end - candle``): consecutive windows then share no candle. Pure.
+    """
+    stop = pd.Timestamp(end) - pd.Timedelta(candle)
+    return f"{pd.Timestamp(start):%Y%m%d}-{stop:%Y%m%dT%H%M}"
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """freqtrade's INFO logs off while it runs (warnings still show), and freqtrade's
+    configuration must not reconfigure this process's logging (its ``setup_logging``)."""
+    from freqtrade.configuration import configuration
+
+    ft = logging.getLogger("freqtrade")
+    level = ft.level
+    original = configuration.setup_logging
+    configuration.setup_logging = lambda config: None
+    ft.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        configuration.setup_logging = original
+        ft.setLevel(level)
+
+
+def load_candles(data_dir: Path, pairs: Sequence[str], timeframe: str = "1h") -> dict:
+    """``{pair: frame}`` of the feather candles in ``<data_dir>/binance`` (as stored)."""
+    out = {}
+    for pair in pairs:
+        base, quote = pair.split("/")
+        path = Path(data_dir) / "binance" / f"{base}_{quote}-{timeframe}.feather"
+        out[pair] = pd.read_feather(path)
+    return out

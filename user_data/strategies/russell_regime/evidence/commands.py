@@ -1,0 +1,653 @@
+"""CLI commands ``events``, ``event-study`` and ``compare`` (imperative edge).
+
+Register them with ``add_evidence_commands(subparsers)``; each sets ``func(args) -> int``.
+Data come from ``--data`` (default ``$R2K_SHARED_DATA`` or ``../shared/data`` beside the repo):
+``index/RUT.csv`` (and ``index/SPX.csv`` for the placebo) and ``binance/*-1h.feather``. Outputs
+go to ``--out`` (default ``user_data/evidence/``). Nothing touches the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ..calendar import DEFAULT_PUBLICATION_LAG_MINUTES, available_at
+from ..errors import ConfigError, RegimeError
+from ..gate import GateParams, pair_class
+from ..offline import REPO_ROOT
+from ..sources import read_daily_file
+from .bootstrap import rng_for
+from .events import DEFAULT_GAP, ath_events, random_events, raw_events, russell_events
+from .forward import PriceGrid, forward_metrics, forward_paths, next_valid, price_grid
+from .report import (
+    StudySettings,
+    event_detail,
+    print_table,
+    study_table,
+    to_markdown,
+    write_outputs,
+)
+
+DEFAULT_OUT = REPO_ROOT / "user_data" / "evidence"
+DEFAULT_PAIRS = ("BTC", "ETH", "SOL", "XRP", "ADA", "DOGE", "BNB", "LINK", "AVAX", "LTC")
+BASKET = "ALT"
+DEFAULT_TIMERANGE = "20180101-20250701"
+HOUR = pd.Timedelta(hours=1)
+
+
+def default_data_dir() -> Path:
+    """``$R2K_SHARED_DATA`` or ``<repo>/../shared/data``."""
+    return Path(os.environ.get("R2K_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
+
+
+def add_evidence_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``events``, ``event-study`` and ``compare`` to the CLI's subparsers."""
+    _add_events(subparsers)
+    _add_event_study(subparsers)
+    _add_compare(subparsers)
+
+
+# --- shared options --------------------------------------------------------------------------
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", type=Path, default=None,
+        help="shared data folder with index/ and binance/ (default $R2K_SHARED_DATA or "
+        "../shared/data beside the repo)",
+    )
+
+
+def _threshold_options(parser: argparse.ArgumentParser) -> None:
+    d = GateParams()
+    parser.add_argument("--lookback", type=int, nargs="+", default=[252, 756],
+                        help="resistance lookbacks in sessions (default 252 756)")
+    parser.add_argument("--margin", type=float, default=d.margin, help="breakout margin")
+    parser.add_argument("--tolerance", type=float, default=d.tolerance, help="retest tolerance")
+    parser.add_argument("--window", type=int, default=d.window, help="retest window, sessions")
+    parser.add_argument("--expiry", type=int, default=d.expiry, help="support expiry, sessions")
+    parser.add_argument("--basis", choices=("close", "high"), default=d.basis)
+    parser.add_argument("--gap", type=int, default=DEFAULT_GAP,
+                        help="de-clustering: an event within GAP sessions of the previous one "
+                        f"is the same episode (default {DEFAULT_GAP})")
+    parser.add_argument("--lag", type=float, default=DEFAULT_PUBLICATION_LAG_MINUTES,
+                        help="publication lag after the NYSE close, minutes")
+    parser.add_argument("--ticker-file", default="index/RUT.csv",
+                        help="index file inside --data (default index/RUT.csv)")
+
+
+def _params(args: argparse.Namespace) -> GateParams:
+    return GateParams(margin=args.margin, tolerance=args.tolerance, window=args.window,
+                      expiry=args.expiry, basis=args.basis)
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    root = Path(args.data) if args.data else default_data_dir()
+    if not (root / "index").is_dir() or not (root / "binance").is_dir():
+        raise ConfigError(f"no shared data at {root} (expected index/ and binance/); use --data")
+    return root
+
+
+def _load_index(root: Path, relative: str, ticker: str, lag: float):
+    daily = read_daily_file(root / relative, ticker)
+    return daily, available_at(daily["session"], lag)
+
+
+def _console() -> Console:
+    return Console(soft_wrap=False, highlight=False, width=200)
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def _add_events(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "events", help="list Russell events (new ATH, breakout, retest)",
+        description="De-clustered Russell 2000 events with session date and availability time "
+        "(UTC instant from which a strategy may act on them).",
+    )
+    _data_options(p)
+    _threshold_options(p)
+    p.add_argument("--since", default="2017-01-01",
+                   help="first session to list (default 2017-01-01; 'all' for every session)")
+    p.add_argument("--until", default=None, help="last session to list")
+    p.add_argument("--raw", action="store_true", help="every raw event, no de-clustering")
+    p.add_argument("--csv", type=Path, default=None, help="also write the list to this CSV")
+    p.set_defaults(func=_run_events)
+
+
+def _run_events(args: argparse.Namespace) -> int:
+    root = _data_dir(args)
+    daily, avail = _load_index(root, args.ticker_file, "^RUT", args.lag)
+    params = _params(args)
+    if args.raw:
+        raw = raw_events(daily, args.lookback, params)
+        raw["last_session"], raw["n_raw"] = raw["session"], 1
+        events = raw.assign(available_at=pd.DatetimeIndex(avail)[raw["position"].to_numpy()])
+    else:
+        events = russell_events(daily, avail, args.lookback, params, args.gap)
+    sessions = pd.DatetimeIndex(events["session"])
+    keep = np.ones(len(events), dtype=bool)
+    if args.since and args.since != "all":
+        keep &= np.asarray(sessions >= pd.Timestamp(args.since))
+    if args.until:
+        keep &= np.asarray(sessions <= pd.Timestamp(args.until))
+    events = events.loc[keep].sort_values(["session", "kind"]).reset_index(drop=True)
+    shown = events.assign(
+        session=pd.DatetimeIndex(events["session"]).strftime("%Y-%m-%d"),
+        available_at=pd.DatetimeIndex(events["available_at"]).strftime("%Y-%m-%d %H:%M UTC"),
+        last_session=pd.DatetimeIndex(events["last_session"]).strftime("%Y-%m-%d"),
+        close=events["close"].round(2), level=events["level"].round(2),
+    )
+    cols = ["session", "kind", "available_at", "close", "level", "last_session", "n_raw"]
+    console = _console()
+    title = (f"Russell 2000 events ({'raw' if args.raw else f'de-clustered, gap {args.gap}'}; "
+             f"lookbacks {' '.join(map(str, args.lookback))}; margin {args.margin}, "
+             f"tolerance {args.tolerance}, window {args.window}, basis {args.basis})")
+    print_table(console, shown.astype({"close": str, "level": str, "n_raw": str}), title, cols)
+    counts = events.groupby("kind").size()
+    console.print("counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if args.csv:
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        events.to_csv(args.csv, index=False)
+        console.print(f"wrote {args.csv}")
+    return 0
+
+
+# --- event study -----------------------------------------------------------------------------
+
+
+def _add_event_study(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "event-study", help="forward crypto returns after Russell events vs the base rate",
+        description="Forward returns (and max gain / max drawdown) of BTC, ETH, each altcoin and "
+        "an equal-weight altcoin basket after each Russell event kind, against every session "
+        "start in the same period; block-bootstrap CI of the difference, random-date and "
+        "S&P 500 ATH placebos. Entry = open of the first 1h candle opening at or after the "
+        "event's availability time.",
+    )
+    _data_options(p)
+    _threshold_options(p)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    p.add_argument("--pairs", nargs="+", default=list(DEFAULT_PAIRS), help="base currencies")
+    p.add_argument("--horizons", type=int, nargs="+", default=[7, 30, 90, 180, 365],
+                   help="horizons in days")
+    p.add_argument("--start", default=None, help="first start time considered (UTC date)")
+    p.add_argument("--end", default=None, help="last start time considered (UTC date)")
+    p.add_argument("--seed", type=int, default=7, help="seed of every random draw")
+    p.add_argument("--reps", type=int, default=2000, help="bootstrap replicates")
+    p.add_argument("--draws", type=int, default=5000, help="random-date placebo draws")
+    p.add_argument("--level", type=float, default=0.90, help="confidence level of the CI")
+    p.add_argument("--block", type=int, default=None,
+                   help="bootstrap block length in sessions (default: the horizon in sessions)")
+    p.add_argument("--at", nargs="*", default=[],
+                   help="also report the forward returns after these sessions (YYYY-MM-DD)")
+    p.add_argument("--no-spx", action="store_true", help="skip the S&P 500 ATH placebo")
+    p.add_argument("--no-plots", action="store_true", help="no PNG plots")
+    p.add_argument("--no-progress", action="store_true", help="no progress display")
+    p.set_defaults(func=_run_event_study)
+
+
+def _asset_rows(grid: PriceGrid, pairs: Sequence[str]) -> dict[str, list[int]]:
+    rows = {p: [grid.names.index(p)] for p in pairs}
+    alts = [grid.names.index(p) for p in pairs if pair_class(f"{p}/USDT") == "alt"]
+    if alts:
+        rows[BASKET] = alts
+    return rows
+
+
+def _progress(enabled: bool, console: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+        TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+        console=console, disable=not enabled, transient=True,
+    )
+
+
+def _run_event_study(args: argparse.Namespace) -> int:
+    t0 = time.monotonic()
+    root = _data_dir(args)
+    console = _console()
+    settings = StudySettings(tuple(args.horizons), args.seed, args.reps, args.draws, args.level,
+                             args.block)
+    daily, avail = _load_index(root, args.ticker_file, "^RUT", args.lag)
+    events = russell_events(daily, avail, args.lookback, _params(args), args.gap)
+    if not args.no_spx:
+        spx, spx_avail = _load_index(root, "index/SPX.csv", "^SPX", args.lag)
+        events = pd.concat([events, ath_events(spx, spx_avail, "spx_ath", args.gap, args.basis)],
+                           ignore_index=True)
+    candles = {p: _read_candles(root, p) for p in args.pairs}
+    grid = price_grid(candles, HOUR)
+
+    # starts: every session available inside the crypto data (and --start/--end)
+    slots = grid.slots(avail)
+    inside = (slots >= 0) & (slots < grid.size)
+    times = pd.DatetimeIndex(avail)
+    if args.start:
+        inside &= np.asarray(times >= pd.Timestamp(args.start, tz="UTC"))
+    if args.end:
+        inside &= np.asarray(times <= pd.Timestamp(args.end, tz="UTC"))
+    base_slots = slots[inside]
+    events["slot"] = grid.slots(pd.DatetimeIndex(events["available_at"]))
+    in_period = events["slot"].isin(base_slots)
+    outside = events.loc[~in_period]
+    events = events.loc[in_period].reset_index(drop=True)
+    n_ath = int((events["kind"] == "ath").sum())
+    rand = random_events(base_slots, n_ath, rng_for(args.seed, "random-events"))
+    pos_of_slot = {int(s): int(i) for s, i in zip(slots[inside], np.flatnonzero(inside),
+                                                   strict=True)}
+    rand_events = pd.DataFrame({
+        "kind": "random", "slot": rand,
+        "position": [pos_of_slot[int(s)] for s in rand],
+    })
+    rand_events["session"] = daily["session"].to_numpy()[rand_events["position"].to_numpy()]
+    rand_events["available_at"] = times[rand_events["position"].to_numpy()]
+    events = pd.concat([events, rand_events], ignore_index=True)
+
+    at_events = _at_events(args.at, daily, times, grid, base_slots)
+    widths = [int(h) * 24 for h in settings.horizons]
+    assets = _asset_rows(grid, args.pairs)
+    nv = next_valid(grid.prices)
+    forwards, entries, paths = {}, {}, {}
+    path_slots = np.concatenate([base_slots, events["slot"].to_numpy(np.int64)])
+    with _progress(not args.no_progress, console) as progress:
+        task = progress.add_task("forward returns", total=len(assets))
+        for asset, rows in assets.items():
+            prices = grid.prices[rows]
+            forwards[asset] = forward_metrics(prices, base_slots, widths)
+            entry = nv[rows[0], np.minimum(base_slots, grid.size - 1)] if len(rows) == 1 \
+                else base_slots
+            entries[asset] = pd.DatetimeIndex(
+                [grid.start + int(e) * HOUR if e < grid.size else pd.NaT for e in entry]
+            )
+            if not args.no_plots and asset in ("BTC", "ETH", BASKET):
+                paths[asset] = forward_paths(prices, path_slots, max(widths), 24)
+            progress.advance(task)
+        table = study_table(forwards, base_slots, np.ones(base_slots.size, bool), events,
+                            settings)
+    detail = event_detail(forwards, base_slots, events, entries, settings.horizons)
+    at_detail = (event_detail(forwards, base_slots, at_events, entries, settings.horizons)
+                 if len(at_events) else pd.DataFrame())
+
+    out = Path(args.out)
+    events_out = events.drop(columns=["position"]).assign(
+        first_candle=grid.times(events["slot"].to_numpy(np.int64))
+    )
+    tables = {"study": table, "events": events_out, "event_returns": detail}
+    if len(at_detail):
+        tables["at_dates"] = at_detail
+    md = _study_markdown(table, at_detail, events, outside, args, grid, base_slots)
+    written = write_outputs(out, tables, md, "event_study.md")
+    if not args.no_plots:
+        written += _study_plots(out, paths, events, base_slots, daily, candles, args)
+    _print_study(console, table, at_detail, settings)
+    console.print(f"events outside the measured period (not measured): {len(outside)}; "
+                  f"random placebo: {len(rand)} dates (seed {args.seed})")
+    console.print("wrote " + ", ".join(str(p) for p in written))
+    console.print(f"event-study done in {time.monotonic() - t0:.1f} s")
+    return 0
+
+
+def _read_candles(root: Path, base: str) -> pd.DataFrame:
+    path = root / "binance" / f"{base}_USDT-1h.feather"
+    if not path.is_file():
+        raise ConfigError(f"no 1h candles for {base}: {path}")
+    return pd.read_feather(path)
+
+
+def _at_events(
+    dates: Sequence[str], daily: pd.DataFrame, times: pd.DatetimeIndex, grid: PriceGrid,
+    base_slots: np.ndarray,
+) -> pd.DataFrame:
+    rows = []
+    sessions = pd.DatetimeIndex(daily["session"])
+    for text in dates:
+        session = pd.Timestamp(text)
+        pos = sessions.get_indexer([session])[0]
+        if pos < 0:
+            raise ConfigError(f"--at {text}: not a session of the index file")
+        slot = int(grid.slots(times[[pos]])[0])
+        if slot not in set(base_slots.tolist()):
+            raise ConfigError(f"--at {text}: outside the crypto data / --start..--end")
+        rows.append({"kind": "at", "session": session, "available_at": times[pos], "slot": slot})
+    return pd.DataFrame(rows)
+
+
+STUDY_COLUMNS = ("kind", "horizon_days", "n_events", "n_past_end", "mean", "median", "hit",
+                 "max_gain", "max_dd", "base_mean", "base_median", "base_hit", "diff", "ci_low",
+                 "ci_high", "p_placebo")
+
+
+def _print_study(console: Console, table: pd.DataFrame, at_detail: pd.DataFrame,
+                 settings: StudySettings) -> None:
+    for asset in ("BTC", "ETH", BASKET):
+        part = table[table["asset"] == asset]
+        if len(part):
+            print_table(console, part, f"{asset}: forward returns after events vs base rate "
+                        f"(CI {settings.level:.0%} block bootstrap of diff)", STUDY_COLUMNS)
+    if len(at_detail):
+        part = at_detail[at_detail["asset"].isin(["BTC", "ETH", BASKET])]
+        print_table(console, part.assign(session=part["session"].astype(str),
+                                         entry_time=part["entry_time"].astype(str)),
+                    "Forward returns after selected sessions",
+                    ["session", "asset", "entry_time", "horizon_days", "status", "ret",
+                     "max_gain", "max_dd"])
+
+
+def _study_markdown(table, at_detail, events, outside, args, grid, base_slots) -> str:
+    start = grid.start + int(base_slots[0]) * HOUR
+    end = grid.start + int(base_slots[-1]) * HOUR
+    lines = [
+        "# Event study\n",
+        f"Data: {args.ticker_file} and Binance 1h {', '.join(args.pairs)} "
+        "(shared data folder, read-only). "
+        f"Starts from {start:%Y-%m-%d} to {end:%Y-%m-%d} ({base_slots.size} sessions). "
+        f"Thresholds: lookbacks {args.lookback}, margin {args.margin}, tolerance {args.tolerance},"
+        f" window {args.window}, expiry {args.expiry}, basis {args.basis}; de-clustering gap "
+        f"{args.gap} sessions; publication lag {args.lag:g} min. Seed {args.seed}, "
+        f"{args.reps} bootstrap replicates, {args.draws} placebo draws, CI level {args.level}.\n",
+        f"Events outside the measured period (index history before the crypto data, or "
+        f"outside --start/--end): {len(outside)}.\n",
+    ]
+    for asset in table["asset"].unique():
+        lines.append(f"\n## {asset}\n")
+        lines.append(to_markdown(table[table["asset"] == asset], STUDY_COLUMNS))
+    if len(at_detail):
+        lines.append("\n## Selected sessions\n")
+        lines.append(to_markdown(
+            at_detail.assign(entry_time=at_detail["entry_time"].astype(str)),
+            ["session", "asset", "entry_time", "horizon_days", "status", "ret", "max_gain",
+             "max_dd"],
+        ))
+    lines.append("\n## Events measured\n")
+    ev = events.assign(session=pd.DatetimeIndex(events["session"]).strftime("%Y-%m-%d"),
+                       available_at=pd.DatetimeIndex(events["available_at"]).strftime(
+                           "%Y-%m-%d %H:%M"))
+    lines.append(to_markdown(ev, ["kind", "session", "available_at"]))
+    return "\n".join(lines)
+
+
+def _study_plots(out, paths, events, base_slots, daily, candles, args) -> list[Path]:
+    from .plots import plot_average_paths, plot_index_events
+
+    written = []
+    n_base = base_slots.size
+    days = np.arange(next(iter(paths.values())).shape[1]) if paths else np.arange(0)
+    for asset, p in paths.items():
+        base = p[:n_base]
+        ev_paths = p[n_base:]
+        per_kind = {kind: ev_paths[(events["kind"] == kind).to_numpy()]
+                    for kind in dict.fromkeys(events["kind"])}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns near the end
+            band = (np.nanpercentile(base, 25, axis=0), np.nanpercentile(base, 75, axis=0))
+            centre = {"mean": np.nanmean(base, axis=0), "median": np.nanmedian(base, axis=0)}
+        for stat, suffix in (("mean", ""), ("median", "_median")):
+            written.append(plot_average_paths(
+                days, per_kind, centre[stat], asset, out / f"paths_{asset}{suffix}.png", band,
+                stat,
+            ))
+    btc = candles.get("BTC")
+    if btc is not None:
+        close = pd.Series(btc["close"].to_numpy(), index=pd.DatetimeIndex(btc["date"]))
+        close = close.resample("1D").last()
+        rut = daily.set_index("session")["close"]
+        rut = rut[rut.index >= close.index[0].tz_localize(None) - pd.Timedelta(days=200)]
+        marked = events[events["kind"] != "random"]
+        written.append(plot_index_events(
+            rut, marked, close, out / "index_events.png",
+            f"Russell 2000 events (gap {args.gap}, lookbacks {args.lookback}) and BTC",
+        ))
+    return written
+
+
+# --- compare ---------------------------------------------------------------------------------
+
+
+def _add_compare(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "compare", help="backtest RussellRiskOn gated vs ungated (and BTC buy-and-hold)",
+        description="freqtrade backtests (in-process, offline markets) of RussellRiskOn with the "
+        "default gate and with every gate off, plus BTC buy-and-hold, on the same pairs and "
+        "timerange. --walk-forward: hyperopt the russell space on rolling training windows and "
+        "report only the out-of-sample windows.",
+    )
+    _data_options(p)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    p.add_argument("--timerange", default=DEFAULT_TIMERANGE,
+                   help=f"YYYYMMDD-YYYYMMDD (default {DEFAULT_TIMERANGE})")
+    p.add_argument("--pairs", nargs="+", default=None,
+                   help="base currencies (default: config.json's whitelist)")
+    p.add_argument("--walk-forward", action="store_true", help="walk-forward hyperopt mode")
+    p.add_argument("--train-months", type=int, default=12)
+    p.add_argument("--test-months", type=int, default=6)
+    p.add_argument("--epochs", type=int, default=30, help="hyperopt epochs per window")
+    p.add_argument("--loss", default="SharpeHyperOptLoss", help="hyperopt loss class")
+    p.add_argument("--seed", type=int, default=7, help="hyperopt random state (window i: +i)")
+    p.add_argument("--no-plots", action="store_true", help="no PNG plot")
+    p.add_argument("--no-progress", action="store_true", help="no progress display")
+    p.set_defaults(func=_run_compare)
+
+
+def parse_timerange(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``YYYYMMDD-YYYYMMDD`` -> (start, end) UTC midnights; both ends are required."""
+    try:
+        a, b = text.split("-")
+        start, end = pd.Timestamp(a, tz="UTC"), pd.Timestamp(b, tz="UTC")
+    except ValueError as exc:
+        raise ConfigError(f"--timerange must be YYYYMMDD-YYYYMMDD, got {text!r}") from exc
+    if end <= start:
+        raise ConfigError(f"--timerange end must follow its start, got {text!r}")
+    return start, end
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from .backtest import param_file
+
+    t0 = time.monotonic()
+    root = _data_dir(args)
+    console = _console()
+    stray = param_file()
+    if stray is not None:
+        console.print(f"[yellow]warning: {stray} exists; its buy/sell parameters apply to every "
+                      "run (russell parameters are set explicitly)[/yellow]")
+    pairs = [f"{b}/USDT" for b in args.pairs] if args.pairs else _config_pairs()
+    start, end = parse_timerange(args.timerange)
+    out = Path(args.out)
+    work = Path(tempfile.mkdtemp(prefix="r2k-compare-"))
+    try:
+        if args.walk_forward:
+            _walk_forward(args, root, pairs, start, end, out, work, console)
+        else:
+            _compare_once(args, root, pairs, start, end, out, work, console)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    console.print(f"compare done in {time.monotonic() - t0:.1f} s")
+    return 0
+
+
+def _config_pairs() -> list[str]:
+    from .backtest import CONFIG
+
+    config = json.loads(Path(CONFIG).read_text(encoding="utf-8"))
+    return list(config["exchange"]["pair_whitelist"])
+
+
+def evaluate_runs(runs, candles, start_balance: float, fee: float):
+    """(metrics table, equity curves) for backtest runs plus BTC buy-and-hold."""
+    from .backtest import daily_marks
+    from .metrics import buy_and_hold_equity, equity_from_trades, exposure, performance
+
+    rows, curves = [], {}
+    first = next(iter(runs.values()))
+    marks = daily_marks(candles, first.start, first.end)
+    for name, run in runs.items():
+        curve = equity_from_trades(run.trades, marks, run.start_balance)
+        share = exposure(run.trades["open_date"], run.trades["close_date"], run.start, run.end) \
+            if len(run.trades) else 0.0
+        row = {"run": name, **performance(curve, len(run.trades), share)}
+        profit = run.trades["profit_ratio"] if len(run.trades) else pd.Series(dtype=float)
+        row["avg_trade"] = float(profit.mean()) if len(profit) else np.nan
+        row["win_rate"] = float((profit > 0).mean()) if len(profit) else np.nan
+        row["ft_profit_total"] = run.ft_stats.get("profit_total", np.nan)
+        row["ft_max_drawdown"] = -abs(run.ft_stats.get("max_drawdown_account", np.nan))
+        rows.append(row)
+        curves[name] = curve
+    if "BTC/USDT" in candles:
+        btc = candles["BTC/USDT"]
+        dates = pd.DatetimeIndex(btc["date"])
+        entry = float(btc["open"].to_numpy()[np.searchsorted(dates, first.start)])
+        curve = buy_and_hold_equity(marks["BTC/USDT"], entry, start_balance, fee)
+        row = {"run": "BTC buy-and-hold", **performance(curve, 1, 1.0)}
+        row |= {"avg_trade": row["total_return"], "win_rate": float(row["total_return"] > 0),
+                "ft_profit_total": np.nan, "ft_max_drawdown": np.nan}
+        rows.append(row)
+        curves["BTC buy-and-hold"] = curve
+    return pd.DataFrame(rows), curves
+
+
+COMPARE_COLUMNS = ("run", "trades", "total_return", "cagr", "max_drawdown", "sharpe", "sortino",
+                   "calmar", "exposure", "avg_trade", "win_rate", "ft_profit_total",
+                   "ft_max_drawdown")
+
+
+def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
+    from .backtest import ft_config, gated_params, load_candles, run_backtest, timerange
+
+    config = ft_config(root, work / "ft", timerange(start, end), pairs)
+    variants = {"gated (defaults)": gated_params(), "ungated (all *_mode=off)": _ungated()}
+    runs = {}
+    with _progress(not args.no_progress, console) as progress:
+        task = progress.add_task("freqtrade backtests", total=len(variants))
+        for name, params in variants.items():
+            progress.update(task, description=f"backtest: {name}")
+            t = time.monotonic()
+            runs[name] = run_backtest(config, params)
+            console.print(f"{name}: {len(runs[name].trades)} trades, "
+                          f"{time.monotonic() - t:.0f} s")
+            progress.advance(task)
+    candles = load_candles(root, pairs)
+    table, curves = evaluate_runs(runs, candles, float(config["dry_run_wallet"]),
+                                  float(config.get("fee") or 0.001))
+    title = (f"RussellRiskOn {start:%Y-%m-%d}..{end:%Y-%m-%d}, {len(pairs)} pairs, "
+             f"{config['timeframe']}")
+    print_table(console, table, title, COMPARE_COLUMNS)
+    md = f"# Compare\n\n{title}\n\n" + to_markdown(table, COMPARE_COLUMNS)
+    equity = pd.DataFrame(curves)
+    trades = pd.concat([r.trades.assign(run=n) for n, r in runs.items()], ignore_index=True)
+    keep = ["run", "pair", "open_date", "close_date", "open_rate", "close_rate", "amount",
+            "profit_ratio", "profit_abs", "exit_reason", "enter_tag"]
+    written = write_outputs(out, {
+        "compare": table,
+        "compare_equity": equity.reset_index(names="date"),
+        "compare_trades": trades[[c for c in keep if c in trades.columns]],
+    }, md, "compare.md")
+    if not args.no_plots:
+        from .plots import plot_equity
+
+        written.append(plot_equity(curves, out / "compare_equity.png", title))
+    console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+def _ungated() -> dict[str, object]:
+    from .backtest import ungated_params
+
+    return ungated_params()
+
+
+def _walk_forward(args, root, pairs, start, end, out, work, console) -> None:
+    from .backtest import (
+        ft_config,
+        gated_params,
+        load_candles,
+        run_backtest,
+        run_hyperopt,
+        timerange,
+        walk_forward_windows,
+    )
+    from .metrics import chained_summary
+
+    windows = walk_forward_windows(start, end, args.train_months, args.test_months)
+    if not windows:
+        raise ConfigError("timerange too short for one training and one test window")
+    candles = load_candles(root, pairs)
+    rows, chosen = [], []
+    oos: dict[str, list[pd.Series]] = {}
+    out.mkdir(parents=True, exist_ok=True)
+    with _progress(not args.no_progress, console) as progress:
+        task = progress.add_task("walk-forward windows", total=len(windows))
+        for i, (train_start, test_start, test_end) in enumerate(windows):
+            label = f"{test_start:%Y-%m-%d}..{test_end:%Y-%m-%d}"
+            progress.update(task, description=f"window {i + 1}/{len(windows)}: hyperopt "
+                            f"{train_start:%Y-%m}..{test_start:%Y-%m}")
+            t = time.monotonic()
+            params, loss = run_hyperopt(
+                root, work / f"hyperopt_{i}", timerange(train_start, test_start), args.epochs,
+                args.seed + i, pairs, args.loss, log=out / f"walk_forward_hyperopt_{i}.log",
+            )
+            t_hyper = time.monotonic() - t
+            progress.update(task, description=f"window {i + 1}/{len(windows)}: test {label}")
+            config = ft_config(root, work / f"test_{i}", timerange(test_start, test_end), pairs)
+            runs = {
+                "walk-forward gated": run_backtest(config, {**gated_params(), **params}),
+                "default gated": run_backtest(config, gated_params()),
+                "ungated": run_backtest(config, _ungated()),
+            }
+            table, curves = evaluate_runs(runs, candles, float(config["dry_run_wallet"]),
+                                          float(config.get("fee") or 0.001))
+            for rec in table.to_dict("records"):
+                train = f"{train_start:%Y-%m-%d}..{test_start:%Y-%m-%d}"
+                rows.append({"window": i + 1, "train": train, "test": label, **rec})
+            for name, curve in curves.items():
+                oos.setdefault(name, []).append(curve)
+            chosen.append({"window": i + 1, "train_loss": loss, "params": params})
+            pd.DataFrame(rows).to_csv(out / "walk_forward.csv", index=False, float_format="%.6g")
+            console.print(f"window {i + 1}: {label} hyperopt {t_hyper:.0f} s, loss {loss:.3f}; "
+                          + "; ".join(f"{r['run']} {100 * r['total_return']:+.1f}%"
+                                      for r in table.to_dict("records")))
+            (out / "walk_forward_params.json").write_text(
+                json.dumps(chosen, indent=2, default=str), encoding="utf-8")
+            progress.advance(task)
+    per_window = pd.DataFrame(rows)
+    total = chained_summary(per_window, oos, float(config["dry_run_wallet"]))
+    title = (f"Walk-forward out-of-sample {windows[0][1]:%Y-%m-%d}..{windows[-1][2]:%Y-%m-%d} "
+             f"(train {args.train_months} m, test {args.test_months} m, {args.epochs} epochs, "
+             f"{args.loss}, seed {args.seed})")
+    cols = [c for c in COMPARE_COLUMNS if not c.startswith("ft_") and c in total.columns]
+    md = (f"# Walk-forward\n\n{title}\n\n## Chained out-of-sample\n\n" + to_markdown(total, cols)
+          + "\n## Per window\n\n" + to_markdown(per_window, ["window", "train", "test", *cols]))
+    written = write_outputs(out, {"walk_forward": per_window, "walk_forward_total": total}, md,
+                            "walk_forward.md")
+    print_table(console, per_window, "per test window", ["window", "test", *cols])
+    print_table(console, total, title + " — chained", cols)
+    console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Standalone entry (``python -m russell_regime.evidence.commands <command> ...``)."""
+    import sys
+
+    parser = argparse.ArgumentParser(prog="russell_regime evidence")
+    add_evidence_commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RegimeError as exc:
+        print(f"russell_regime {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
