@@ -64,7 +64,7 @@ def latest_available_session(
 
     Weekends and holidays do not advance it: on Saturday it is Friday's session.
     """
-    now = _utc(now)
+    now = to_utc(now)
     ready = xnys().closes + _lag(lag_minutes) <= now
     if not ready.any():
         return None
@@ -75,7 +75,7 @@ def is_available(
     session: pd.Timestamp, now: pd.Timestamp, lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES
 ) -> bool:
     """True when ``session``'s bar is final and published at ``now``."""
-    return bool(available_at(pd.DatetimeIndex([session]), lag_minutes)[0] <= _utc(now))
+    return bool(available_at(pd.DatetimeIndex([session]), lag_minutes)[0] <= to_utc(now))
 
 
 def _lag(lag_minutes: float) -> pd.Timedelta:
@@ -84,7 +84,8 @@ def _lag(lag_minutes: float) -> pd.Timedelta:
     return pd.Timedelta(minutes=lag_minutes)
 
 
-def _utc(now: pd.Timestamp) -> pd.Timestamp:
+def to_utc(now: pd.Timestamp) -> pd.Timestamp:
+    """``now`` as a UTC Timestamp; a naive value is a ValueError (we cannot guess its zone)."""
     now = pd.Timestamp(now)
     if now.tzinfo is None:
         raise ValueError(f"'now' must be timezone-aware, got naive {now}")

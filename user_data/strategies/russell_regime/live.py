@@ -39,6 +39,7 @@ from typing import Any
 import pandas as pd
 
 from .cache import DailyCache, merge_sessions, write_cache
+from .calendar import to_utc
 from .config_file import read_config
 from .download import resume_from
 from .errors import ConfigError, SourceError
@@ -47,6 +48,7 @@ from .provider import RegimeProvider
 from .refresh import (
     GateState,
     Staleness,
+    day_label,
     describe_gate,
     entry_override,
     gate_transitions,
@@ -187,14 +189,14 @@ class LiveRegime:
             self.provider.set_daily(cached)
             logger.info(
                 "Russell: using cached %s at once: %d sessions up to %s (%s); refreshing from "
-                "%s in the background", s.ticker, len(cached), _day(cached["session"].iloc[-1]),
-                self.cache.path(s.ticker), self.source,
+                "%s in the background", s.ticker, len(cached),
+                day_label(cached["session"].iloc[-1]), self.cache.path(s.ticker), self.source,
             )
 
     def on_loop(self, now: pd.Timestamp) -> bool:
         """One bot-loop tick at ``now`` (aware); True when new data was installed. Never raises."""
         try:
-            return self._loop(_utc(now))
+            return self._loop(to_utc(now))
         except Exception as exc:  # the bot loop must never fail because of the regime refresh
             self._log_once(
                 f"loop {type(exc).__name__}: {exc}", logging.ERROR,
@@ -279,7 +281,7 @@ class LiveRegime:
             if job.merged is None:
                 logger.warning(
                     "Russell refresh of %s failed (%s); keeping the data in hand (newest "
-                    "session %s)", self.settings.ticker, error, _day(self._newest()),
+                    "session %s)", self.settings.ticker, error, day_label(self._newest()),
                 )
                 return False
             return self._apply(job, job.merged)
@@ -304,7 +306,7 @@ class LiveRegime:
             self.provider.set_daily(merged)
             logger.info(
                 "Russell refreshed %s: %d sessions, newest %s (was %s)", self.settings.ticker,
-                len(merged), _day(self._newest()), _day(before),
+                len(merged), day_label(self._newest()), day_label(before),
             )
         return changed
 
@@ -326,7 +328,7 @@ class LiveRegime:
                 self._log_once(
                     "stale start", logging.INFO,
                     "Russell data behind at start (newest %s, expected %s): %s until the first "
-                    "refresh", _day(state.newest_session), _day(state.expected_session),
+                    "refresh", day_label(state.newest_session), day_label(state.expected_session),
                     "entries blocked" if self.entry_override() == "block" else "stale policy "
                     f"{s.stale_policy} applies",
                 )
@@ -462,14 +464,3 @@ def _parse_now(text: str) -> pd.Timestamp:
     except ValueError as exc:
         raise ConfigError(f"--now {text!r} is not a date/time: {exc}") from exc
     return now.tz_localize("UTC") if now.tzinfo is None else now.tz_convert("UTC")
-
-
-def _utc(now: Any) -> pd.Timestamp:
-    stamp = pd.Timestamp(now)
-    if stamp.tzinfo is None:
-        raise ValueError(f"'now' must be timezone-aware, got naive {stamp}")
-    return stamp.tz_convert("UTC")
-
-
-def _day(session: pd.Timestamp | None) -> str:
-    return "none" if session is None else f"{session:%Y-%m-%d}"

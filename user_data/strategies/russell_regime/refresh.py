@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .calendar import available_at, latest_available_session, xnys
+from .calendar import available_at, latest_available_session, to_utc, xnys
 from .gate import CONDITIONS, GateParams
 
 CATCH_UP_RETRY_MINUTES = 10.0
@@ -54,7 +54,7 @@ def _availability_ns(lag_minutes: float) -> np.ndarray:
 def next_availability(after: pd.Timestamp, lag_minutes: float) -> pd.Timestamp | None:
     """The first instant strictly after ``after`` at which an XNYS session becomes available."""
     times = _availability_ns(float(lag_minutes))
-    i = int(np.searchsorted(times, _utc(after).value, side="right"))
+    i = int(np.searchsorted(times, to_utc(after).value, side="right"))
     return pd.Timestamp(int(times[i]), tz="UTC") if i < times.size else None
 
 
@@ -72,7 +72,7 @@ def next_refresh_at(
     """
     if last_attempt is None:
         return None
-    last_attempt = _utc(last_attempt)
+    last_attempt = to_utc(last_attempt)
     due = last_attempt + pd.Timedelta(minutes=interval_minutes)
     upcoming = next_availability(last_attempt, lag_minutes)
     if upcoming is not None:
@@ -93,7 +93,7 @@ def refresh_due(
 ) -> bool:
     """True when a refresh should start at ``now`` (see :func:`next_refresh_at`)."""
     due = next_refresh_at(last_attempt, last_session, lag_minutes, interval_minutes, retry_minutes)
-    return due is None or _utc(now) >= due
+    return due is None or to_utc(now) >= due
 
 
 # --- staleness -------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ def staleness(
     grace_minutes: float,
 ) -> Staleness:
     """The staleness verdict at ``now`` for data whose newest session is ``newest_session``."""
-    now = _utc(now)
+    now = to_utc(now)
     grace = pd.Timedelta(minutes=grace_minutes)
     expected = latest_available_session(now - grace, lag_minutes)
     if newest_session is None:
@@ -174,8 +174,8 @@ def stale_transition(
         if not announced:
             return None
         return (
-            f"Russell data fresh again: {ticker} session {_day(current.newest_session)} in hand; "
-            "entries follow the Russell gate."
+            f"Russell data fresh again: {ticker} session "
+            f"{day_label(current.newest_session)} in hand; entries follow the Russell gate."
         )
     if announced:
         return None
@@ -187,8 +187,8 @@ def stale_transition(
         else ""
     )
     text = (
-        f"Russell data stale: {ticker} newest session {_day(current.newest_session)}, "
-        f"expected {_day(expected)}{due}; {POLICY_EFFECT.get(policy, 'entries blocked')} "
+        f"Russell data stale: {ticker} newest session {day_label(current.newest_session)}, "
+        f"expected {day_label(expected)}{due}; {POLICY_EFFECT.get(policy, 'entries blocked')} "
         f"(stale_policy {policy})."
     )
     return f"{text} Last refresh: {reason}." if reason else text
@@ -273,7 +273,7 @@ def _gate_details(state: GateState, ticker: str) -> str:
     if state.support_level == state.support_level:  # not NaN: a breakout episode is live
         levels += f", support {state.support_level:,.2f}"
     flags = ", ".join(f"{name} {'yes' if ok else 'no'}" for name, ok in state.conditions)
-    return f"({why}) on {ticker} {_day(state.session)}: {levels}; conditions {flags}"
+    return f"({why}) on {ticker} {day_label(state.session)}: {levels}; conditions {flags}"
 
 
 # --- status ----------------------------------------------------------------------------------
@@ -301,10 +301,10 @@ def status_lines(
     lines = [
         f"ticker    {ticker} (source {source})",
         f"cache     {cache_path}",
-        f"now       {_utc(now):%Y-%m-%d %H:%M} UTC",
-        f"session   {_day(state.newest_session)}"
+        f"now       {to_utc(now):%Y-%m-%d %H:%M} UTC",
+        f"session   {day_label(state.newest_session)}"
         + ("" if available is None else f" (available {available:%Y-%m-%d %H:%M} UTC{age})"),
-        f"expected  {_day(state.expected_session)} (allowance {grace_minutes:g} min)",
+        f"expected  {day_label(state.expected_session)} (allowance {grace_minutes:g} min)",
         f"stale     {'yes' if state.stale else 'no'} -> {effect} (stale_policy {policy})",
     ]
     for pair_class, gate in gates.items():
@@ -316,14 +316,7 @@ def status_lines(
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _utc(now: pd.Timestamp) -> pd.Timestamp:
-    now = pd.Timestamp(now)
-    if now.tzinfo is None:
-        raise ValueError(f"'now' must be timezone-aware, got naive {now}")
-    return now.tz_convert("UTC")
-
-
-def _day(session: pd.Timestamp | None) -> str:
+def day_label(session: pd.Timestamp | None) -> str:
     return "none" if session is None else f"{pd.Timestamp(session):%Y-%m-%d}"
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .calendar import DEFAULT_PUBLICATION_LAG_MINUTES, NEW_YORK, available_at
+from .calendar import DEFAULT_PUBLICATION_LAG_MINUTES, NEW_YORK, available_at, to_utc
 from .daily import validate_daily
 from .errors import ConfigError, SourceError
 
@@ -64,7 +64,7 @@ def drop_unavailable(
 
     Raises SourceError when no row is left. ``now`` must be tz-aware.
     """
-    now = _aware(now)
+    now = to_utc(now)
     ready = np.asarray(available_at(frame["session"], lag_minutes) <= now)
     kept = frame.loc[ready].reset_index(drop=True)
     if kept.empty:
@@ -138,13 +138,6 @@ def _yahoo_sessions(index: pd.Index, ticker: str) -> pd.DatetimeIndex:
             ticker, f"Yahoo timestamp {local[off][0]} is not midnight {NEW_YORK}: not a daily bar"
         )
     return local.tz_localize(None).as_unit("ns")
-
-
-def _aware(now: pd.Timestamp) -> pd.Timestamp:
-    now = pd.Timestamp(now)
-    if now.tzinfo is None:
-        raise ValueError(f"'now' must be timezone-aware, got naive {now}")
-    return now.tz_convert("UTC")
 
 
 # --- I/O edges -------------------------------------------------------------------------------

@@ -62,11 +62,7 @@ def plot_average_paths(
     ax.set_title(f"{asset}: {stat} path after Russell 2000 events vs base rate")
     ax.legend(fontsize=7, ncol=2, loc="upper left")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_index_events(
@@ -99,11 +95,7 @@ def plot_index_events(
     ax.legend(lines + lines2, labels + labels2, fontsize=7, loc="upper left", ncol=2)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_equity(curves: Mapping[str, pd.Series], path: Path, title: str) -> Path:
@@ -117,6 +109,10 @@ def plot_equity(curves: Mapping[str, pd.Series], path: Path, title: str) -> Path
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
