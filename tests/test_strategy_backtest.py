@@ -184,3 +184,20 @@ def test_dataframe_carries_audit_feature_and_gate_columns(gated) -> None:
     seen = frame["r2k_available_at"].notna()
     assert seen.mean() > 0.99
     assert (frame.loc[seen, "r2k_available_at"] <= candle_close[seen]).all()
+
+
+def test_exit_on_risk_off_exits_when_the_class_gate_closes(shared_data, tmp_path) -> None:
+    config = backtest_config(
+        shared_data, tmp_path, "20210101-20220101", pairs=["BTC/USDT", "ETH/USDT", "SOL/USDT"],
+        regime={"exit_on_risk_off": True},
+    )
+    trades, frames, _ = run_backtest(config)
+    classes = {"BTC/USDT": "btc", "ETH/USDT": "eth", "SOL/USDT": "alt"}
+    for pair, frame in frames.items():
+        gate = frame[f"r2k_gate_{classes[pair]}"]
+        closes = gate.shift(1, fill_value=False).astype(bool) & ~gate.astype(bool)
+        assert closes.sum() > 0, pair
+        tagged = frame["exit_tag"].eq("r2k_risk_off")
+        assert tagged.tolist() == closes.tolist(), pair
+        assert frame.loc[closes, "exit_long"].eq(1).all()
+    assert (trades["exit_reason"] == "r2k_risk_off").any()
