@@ -17,7 +17,7 @@ The tag names the condition that opened the gate, strongest first: ``retest`` > 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -94,19 +94,23 @@ def gate_state(conditions: pd.DataFrame, mode: str) -> tuple[np.ndarray, np.ndar
     if mode not in ("any", "all"):
         raise ValueError(f"gate mode must be one of {MODES}, got {mode!r}")
     stack = [conditions[name].to_numpy(dtype=bool) for name in CONDITIONS]
-    is_open = np.logical_or.reduce(stack) if mode == "any" else np.logical_and.reduce(stack)
-    tag = np.select(stack, list(CONDITIONS), default="").astype(object)
     if mode == "all":
-        tag = np.where(is_open, "all", "").astype(object)
-    return is_open, np.where(is_open, tag, "").astype(object)
+        is_open = np.logical_and.reduce(stack)
+        return is_open, np.where(is_open, "all", "").astype(object)
+    is_open = np.logical_or.reduce(stack)
+    return is_open, np.select(stack, list(CONDITIONS), default="").astype(object)
 
 
-def daily_gate(daily: pd.DataFrame, params: GateParams) -> pd.DataFrame:
-    """Features + conditions + ``gate_open``/``gate_tag`` for one class, one row per session."""
-    features = regime_features(
+def class_features(daily: pd.DataFrame, params: GateParams) -> pd.DataFrame:
+    """:func:`features.regime_features` for the thresholds in ``params.feature_key()``."""
+    return regime_features(
         daily, params.lookback, params.margin, params.tolerance, params.window, params.expiry,
         params.basis,
     )
+
+
+def gate_from_features(features: pd.DataFrame, params: GateParams) -> pd.DataFrame:
+    """Features + conditions + ``gate_open``/``gate_tag`` for one class, one row per session."""
     conditions = gate_conditions(features, params)
     is_open, tag = gate_state(conditions, params.mode)
     out = pd.concat([features, conditions.add_prefix("cond_")], axis=1)
@@ -115,6 +119,6 @@ def daily_gate(daily: pd.DataFrame, params: GateParams) -> pd.DataFrame:
     return out
 
 
-def params_dict(params: GateParams) -> dict:
-    """Plain dict of a GateParams (for logs and notifications)."""
-    return asdict(params)
+def daily_gate(daily: pd.DataFrame, params: GateParams) -> pd.DataFrame:
+    """:func:`gate_from_features` on freshly computed :func:`class_features`."""
+    return gate_from_features(class_features(daily, params), params)

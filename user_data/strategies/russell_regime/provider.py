@@ -18,7 +18,7 @@ from .align import audit_columns, session_positions
 from .cache import DailyCache
 from .daily import validate_daily
 from .errors import RegimeError
-from .gate import GateParams, daily_gate
+from .gate import GateParams, class_features, gate_from_features
 from .settings import RegimeSettings
 from .sources import read_daily_file
 
@@ -40,7 +40,8 @@ class RegimeProvider:
         self.settings = settings
         self._daily: pd.DataFrame = _NO_DATA
         self._available_at = pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
-        self._memo: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._memo: OrderedDict[GateParams, pd.DataFrame] = OrderedDict()
+        self._features: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
         self.version = 0
 
     @property
@@ -63,6 +64,7 @@ class RegimeProvider:
         )
         self._daily = frame
         self._memo.clear()
+        self._features.clear()
         self.version += 1
 
     def load_offline(self) -> pd.DataFrame:
@@ -90,14 +92,27 @@ class RegimeProvider:
         return audit_columns(positions, self.daily["session"], self.available_at)
 
     def gate(self, params: GateParams) -> pd.DataFrame:
-        """Memoised :func:`gate.daily_gate` for the current frame."""
-        key = (params.mode, params.ath_fresh, params.max_drawdown, *params.feature_key())
-        hit = self._memo.get(key)
-        if hit is not None:
-            self._memo.move_to_end(key)
-            return hit
-        result = daily_gate(self.daily, params)
-        self._memo[key] = result
-        if len(self._memo) > _MEMO_SIZE:
-            self._memo.popitem(last=False)
-        return result
+        """Memoised :func:`gate.daily_gate` for the current frame; classes whose feature
+        thresholds agree share one feature computation."""
+        return _memoised(
+            self._memo, params,
+            lambda: gate_from_features(
+                _memoised(
+                    self._features, params.feature_key(),
+                    lambda: class_features(self.daily, params),
+                ),
+                params,
+            ),
+        )
+
+
+def _memoised(memo: OrderedDict, key, compute) -> pd.DataFrame:
+    """``memo[key]``, computed on a miss; least recently used entries beyond the size go."""
+    hit = memo.get(key)
+    if hit is not None:
+        memo.move_to_end(key)
+        return hit
+    result = memo[key] = compute()
+    if len(memo) > _MEMO_SIZE:
+        memo.popitem(last=False)
+    return result
