@@ -79,15 +79,17 @@ def run_backtest_job(args: argparse.Namespace) -> int:
 def _online(args: argparse.Namespace) -> int:
     from freqtrade.main import main as freqtrade_main
 
-    from .cli import read_config_section
+    from .config_file import read_config
     from .download import download
-    from .sources import make_source
+    from .live import default_source
+    from .settings import settings_from_config
 
-    section = read_config_section(args.config)
-    ticker = section.get("ticker") or "^RUT"
-    cache_dir = Path(section.get("cache_dir") or args.userdir / "data" / "russell")
-    source = make_source(section.get("source") or "yahoo", ticker, section.get("path"))
-    download(ticker, source, cache_dir, now=pd.Timestamp.now(tz="UTC"))
+    config = read_config(args.config)
+    settings = settings_from_config({**config, "user_data_dir": str(args.userdir)})
+    download(
+        settings.ticker, default_source(settings), settings.cache_dir,
+        now=pd.Timestamp.now(tz="UTC"),
+    )
     start = args.timerange.split("-")[0]
     code = _exit_code(
         freqtrade_main,

@@ -5,7 +5,8 @@ Each command is added by one ``_add_<name>(subparsers)`` function that sets ``fu
 with code 2; argparse usage errors exit with 2 as usual.
 
 Options left out on the command line come from the ``"russell_regime"`` section of the
-freqtrade config given with ``--config`` (plain JSON), then from the built-in defaults.
+freqtrade config given with ``--config`` (read like freqtrade: comments allowed,
+``FREQTRADE__RUSSELL_REGIME__*`` env overrides), then from the built-in defaults.
 """
 
 from __future__ import annotations
