@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from .daily import validate_daily
 from .errors import DataValidationError, SourceError
+from .merge import merge_sessions  # noqa: F401  (re-export; the merge rules live in merge.py)
 
 DEFAULT_CACHE_DIR = Path("user_data/data/russell")
 SUFFIX = ".feather"
@@ -64,19 +65,6 @@ def ticker_of(file_name: str) -> str:
 def cache_file(cache_dir: Path, ticker: str) -> Path:
     """Path of ``ticker``'s cache file directly inside ``cache_dir``."""
     return Path(cache_dir) / f"{encode_ticker(ticker)}{SUFFIX}"
-
-
-def merge_sessions(cached: pd.DataFrame | None, fresh: pd.DataFrame, ticker: str) -> pd.DataFrame:
-    """Union of ``cached`` and ``fresh`` by session; ``fresh`` wins on a revised session.
-
-    Both inputs must satisfy the daily-frame contract; the result is sorted and validated.
-    """
-    fresh = validate_daily(fresh, ticker)
-    if cached is None:
-        return fresh
-    both = pd.concat([validate_daily(cached, ticker), fresh], ignore_index=True)
-    merged = both.drop_duplicates("session", keep="last").sort_values("session")
-    return validate_daily(merged.reset_index(drop=True), ticker)
 
 
 # --- I/O edges -------------------------------------------------------------------------------

@@ -1,34 +1,99 @@
-"""NYSE sessions and the instant each session's daily bar becomes usable.
+"""Exchange sessions and the instant each session's daily bar becomes usable.
 
-Contract: a session's bar is *available* at ``close + lag`` where ``close`` is the NYSE
-(XNYS) close of that session in UTC — 16:00 America/New_York, 13:00 on early-close days —
-and ``lag`` is the publication lag. Example (lag 15 min)::
+Contract: a session's bar is *available* at ``close + lag`` where ``close`` is the close of
+that session on the index's exchange calendar (setting ``calendar``, default ``XNYS``; any
+exchange_calendars code) in UTC — for XNYS 16:00 America/New_York, 13:00 on early-close
+days — and ``lag`` is the publication lag. Example (XNYS, lag 15 min)::
 
     2024-07-01 (EDT)          close 20:00 UTC -> available_at 2024-07-01 20:15 UTC
     2024-12-02 (EST)          close 21:00 UTC -> available_at 2024-12-02 21:15 UTC
     2024-11-29 (early close)  close 18:00 UTC -> available_at 2024-11-29 18:15 UTC
 
-A date that is not an XNYS session (e.g. a futures series trading on an NYSE holiday)
-is given the regular 16:00 New York close of that date.
+Calendars are built once per process and name (:func:`exchange_calendar`) from
+``CALENDAR_START`` (or the calendar's own earliest bound) to two years after today.
+
+Which dates are sessions (:func:`non_sessions`, :func:`check_sessions`): inside the
+calendar's span, exactly its sessions. Before its first session (e.g. XBOM from 1997) and
+after its last, the calendar knows nothing: every weekday is accepted, weekends are not.
+A date that is not a session of the calendar is given the calendar's regular close time on
+that date (``session_close``); sources reject such dates before they reach the cache.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 
 import exchange_calendars as xcals
+import numpy as np
 import pandas as pd
+
+from .errors import DataValidationError
 
 NEW_YORK = "America/New_York"
 DEFAULT_PUBLICATION_LAG_MINUTES = 15
+DEFAULT_CALENDAR = "XNYS"
 CALENDAR_START = "1980-01-01"
 
 
-@lru_cache(maxsize=1)
-def xnys() -> xcals.ExchangeCalendar:
-    """The XNYS calendar from 1980 to two years after today (built once per process)."""
+@lru_cache(maxsize=8)
+def exchange_calendar(name: str = DEFAULT_CALENDAR) -> xcals.ExchangeCalendar:
+    """The exchange calendar ``name`` from ``CALENDAR_START`` (or its earliest bound) to two
+    years after today, built once per process and name. Unknown name -> ValueError."""
+    if name not in calendar_names():
+        raise ValueError(f"unknown exchange calendar {name!r} (an exchange_calendars code)")
     end = (pd.Timestamp.now(tz="UTC").normalize() + pd.DateOffset(years=2)).tz_localize(None)
-    return xcals.get_calendar("XNYS", start=CALENDAR_START, end=end.strftime("%Y-%m-%d"))
+    try:
+        return xcals.get_calendar(name, start=CALENDAR_START, end=f"{end:%Y-%m-%d}")
+    except ValueError:  # the calendar's holidays are recorded over a shorter span
+        cls = type(xcals.get_calendar(name))
+    start = max(pd.Timestamp(CALENDAR_START), pd.Timestamp(cls.bound_min() or CALENDAR_START))
+    end = min(end, pd.Timestamp(cls.bound_max() or end))
+    return xcals.get_calendar(name, start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}")
+
+
+def xnys() -> xcals.ExchangeCalendar:
+    """The XNYS calendar (see :func:`exchange_calendar`)."""
+    return exchange_calendar(DEFAULT_CALENDAR)
+
+
+@lru_cache(maxsize=1)
+def calendar_names() -> frozenset[str]:
+    """Every exchange_calendars code and alias accepted as the ``calendar`` setting."""
+    return frozenset(xcals.get_calendar_names(include_aliases=True))
+
+
+def non_sessions(
+    sessions: pd.DatetimeIndex | pd.Series, calendar: str = DEFAULT_CALENDAR
+) -> pd.DatetimeIndex:
+    """The dates among ``sessions`` (naive dates) that are not sessions of ``calendar``.
+
+    Outside the calendar's span every weekday counts as a session (module docstring).
+    """
+    index = _as_sessions(sessions)
+    cal = exchange_calendar(calendar)
+    inside = (index >= cal.first_session) & (index <= cal.last_session)
+    known = index.isin(cal.sessions)
+    weekday = np.asarray(index.dayofweek < 5)
+    ok = np.where(inside, known, weekday)
+    return index[~ok]
+
+
+def check_sessions(
+    sessions: pd.DatetimeIndex | pd.Series, ticker: str, calendar: str = DEFAULT_CALENDAR
+) -> None:
+    """DataValidationError naming the first date of ``sessions`` that is not a session of
+    ``calendar`` (and how many there are); nothing when all are sessions."""
+    bad = non_sessions(sessions, calendar)
+    if len(bad):
+        day = bad[0]
+        more = f" ({len(bad)} such dates)" if len(bad) > 1 else ""
+        raise DataValidationError(
+            ticker,
+            f"{day:%Y-%m-%d} ({day:%A}) is not a {calendar} session{more}; a shifted or "
+            "mislabelled series? (set russell_regime.calendar for a non-US index)",
+            day,
+        )
 
 
 def _as_sessions(sessions: pd.DatetimeIndex | pd.Series) -> pd.DatetimeIndex:
@@ -38,44 +103,63 @@ def _as_sessions(sessions: pd.DatetimeIndex | pd.Series) -> pd.DatetimeIndex:
     return index.normalize()
 
 
-def session_close(sessions: pd.DatetimeIndex | pd.Series) -> pd.DatetimeIndex:
-    """UTC close instant of each session (early closes included, DST handled)."""
+def session_close(
+    sessions: pd.DatetimeIndex | pd.Series, calendar: str = DEFAULT_CALENDAR
+) -> pd.DatetimeIndex:
+    """UTC close instant of each session on ``calendar`` (early closes included, DST handled).
+
+    A date that is not a session gets the calendar's regular close time on that date.
+    """
     index = _as_sessions(sessions)
-    closes = xnys().closes.reindex(index)
+    cal = exchange_calendar(calendar)
+    closes = cal.closes.reindex(index)
     missing = closes.isna().to_numpy()
     if missing.any():
-        regular = (index[missing] + pd.Timedelta(hours=16)).tz_localize(NEW_YORK)
-        closes.iloc[missing] = regular.tz_convert("UTC")
+        local = index[missing] + _regular_close(cal)
+        closes.iloc[missing] = local.tz_localize(cal.tz).tz_convert("UTC")
     return pd.DatetimeIndex(closes).tz_convert("UTC").as_unit("ns")
 
 
 def available_at(
     sessions: pd.DatetimeIndex | pd.Series,
     lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES,
+    calendar: str = DEFAULT_CALENDAR,
 ) -> pd.DatetimeIndex:
     """UTC instant each session's bar becomes usable: ``session_close + lag``."""
-    return session_close(sessions) + _lag(lag_minutes)
+    return session_close(sessions, calendar) + _lag(lag_minutes)
 
 
 def latest_available_session(
-    now: pd.Timestamp, lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES
+    now: pd.Timestamp,
+    lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES,
+    calendar: str = DEFAULT_CALENDAR,
 ) -> pd.Timestamp | None:
-    """The newest XNYS session whose bar is available at ``now`` (UTC), or None.
+    """The newest session of ``calendar`` whose bar is available at ``now`` (UTC), or None.
 
     Weekends and holidays do not advance it: on Saturday it is Friday's session.
     """
     now = to_utc(now)
-    ready = xnys().closes + _lag(lag_minutes) <= now
+    ready = exchange_calendar(calendar).closes + _lag(lag_minutes) <= now
     if not ready.any():
         return None
     return pd.Timestamp(ready[ready].index[-1])
 
 
 def is_available(
-    session: pd.Timestamp, now: pd.Timestamp, lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES
+    session: pd.Timestamp,
+    now: pd.Timestamp,
+    lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES,
+    calendar: str = DEFAULT_CALENDAR,
 ) -> bool:
     """True when ``session``'s bar is final and published at ``now``."""
-    return bool(available_at(pd.DatetimeIndex([session]), lag_minutes)[0] <= to_utc(now))
+    avail = available_at(pd.DatetimeIndex([session]), lag_minutes, calendar)[0]
+    return bool(avail <= to_utc(now))
+
+
+def _regular_close(cal: xcals.ExchangeCalendar) -> pd.Timedelta:
+    """The calendar's latest regular close time of day as an offset from midnight."""
+    close: dt.time = cal.close_times[-1][1]
+    return pd.Timedelta(hours=close.hour, minutes=close.minute)
 
 
 def _lag(lag_minutes: float) -> pd.Timedelta:

@@ -1,12 +1,20 @@
-"""The daily frame: one row per US trading session, the input of every feature.
+"""The daily frame: one row per exchange session, the input of every feature.
 
 Contract (checked by :func:`validate_daily`):
 
 * columns ``session, open, high, low, close, volume``; ``session`` is a naive calendar date
   (``datetime64[ns]`` at midnight, no time zone: it names a trading day, not an instant);
-* sessions unique and strictly increasing;
-* no NaN close; prices > 0; ``high >= max(open, close)``; ``low <= min(open, close)``;
-* volume may be missing (filled with 0).
+* column names are matched case-insensitively; two input columns that collide after
+  lower-casing (``Close`` and ``close``, ``date`` and ``session``) are an error;
+* sessions unique and strictly increasing; with ``calendar`` given, every session is a
+  session of that exchange calendar (:func:`calendar.check_sessions`);
+* prices finite and > 0, no NaN; ``high >= max(open, close)``; ``low <= min(open, close)``;
+* volume is optional: a missing column or an empty cell is NaN ("unknown"); a given volume
+  must be a finite number >= 0.
+
+Checking is split in two so a merge can keep good rows of a partly bad answer:
+:func:`normalize_daily` checks the structure (columns, session dates, numbers) and
+:func:`row_problems` names what is wrong with each row's values.
 """
 
 from __future__ import annotations
@@ -14,42 +22,107 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .calendar import check_sessions
 from .errors import DataValidationError
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
 COLUMNS = ("session", *PRICE_COLUMNS, "volume")
 # Yahoo stores float32-derived prices: allow rounding noise in the OHLC ordering checks.
-_REL_TOLERANCE = 1e-6
+REL_TOLERANCE = 1e-6
+_ALIASES = {"date": "session"}
 
 
-def validate_daily(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
+def validate_daily(
+    frame: pd.DataFrame, ticker: str, calendar: str | None = None
+) -> pd.DataFrame:
     """Return a clean copy of ``frame`` in the daily-frame layout or raise DataValidationError.
 
     Accepts a ``date`` column as an alias of ``session``. Never reorders or drops rows:
-    unsorted or duplicated input is an error, so nothing is silently lost.
+    unsorted or duplicated input is an error, so nothing is silently lost. With ``calendar``
+    (an exchange_calendars code such as "XNYS"), a date that is not a session is an error.
+    """
+    out = normalize_daily(frame, ticker)
+    if calendar is not None:
+        check_sessions(out["session"], ticker, calendar)
+    problems = row_problems(out)
+    bad = np.flatnonzero(problems.notna().to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        extra = f" ({bad.size} sessions)" if bad.size > 1 else ""
+        raise DataValidationError(ticker, str(problems.iloc[i]) + extra, out["session"][i])
+    return out
+
+
+def normalize_daily(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
+    """``frame`` in the daily-frame layout with its structure checked, values not yet.
+
+    Checks columns (present, no case collisions), session dates (parseable, naive, midnight,
+    unique, increasing) and that every value is a number (or empty). Values may still break
+    the contract: see :func:`row_problems`. Raises DataValidationError.
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataValidationError(ticker, f"expected a DataFrame, got {type(frame).__name__}")
-    data = frame.rename(columns=str.lower)
-    if "session" not in data.columns and "date" in data.columns:
-        data = data.rename(columns={"date": "session"})
+    data = _canonical_columns(frame, ticker)
     missing = [c for c in ("session", *PRICE_COLUMNS) if c not in data.columns]
     if missing:
         raise DataValidationError(
             ticker,
-            f"missing column(s) {', '.join(missing)}; have {', '.join(map(str, data.columns))}",
+            f"missing column(s) {', '.join(missing)}; have {', '.join(map(str, frame.columns))}",
         )
     if data.empty:
         raise DataValidationError(ticker, "no rows")
     out = pd.DataFrame({"session": _sessions(data["session"], ticker)})
     for col in PRICE_COLUMNS:
         out[col] = _numeric(data[col], ticker, col, out["session"])
-    volume = data["volume"] if "volume" in data.columns else 0.0
-    out["volume"] = pd.to_numeric(volume, errors="coerce")
-    out["volume"] = out["volume"].fillna(0.0).astype("float64")
+    if "volume" in data.columns:
+        out["volume"] = _numeric(data["volume"], ticker, "volume", out["session"])
+    else:
+        out["volume"] = np.nan
+    out["volume"] = out["volume"].astype("float64")
     _check_order(out, ticker)
-    _check_prices(out, ticker)
     return out.reset_index(drop=True)
+
+
+def row_problems(frame: pd.DataFrame) -> pd.Series:
+    """Per row of a normalised frame: what breaks the contract (first problem), else NaN."""
+    o, h, lo, c, v = (frame[col].to_numpy(dtype="float64") for col in (*PRICE_COLUMNS, "volume"))
+    tol = REL_TOLERANCE * np.abs(c)
+    with np.errstate(invalid="ignore"):
+        checks = (
+            (np.isnan(c), lambda i: "close is NaN"),
+            (np.isnan(o) | np.isnan(h) | np.isnan(lo), lambda i: "open/high/low is NaN"),
+            (
+                np.isinf(o) | np.isinf(h) | np.isinf(lo) | np.isinf(c),
+                lambda i: _prices(frame, i, "price is not finite"),
+            ),
+            ((o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0), lambda i: _prices(frame, i, "price <= 0")),
+            (h < np.maximum(o, c) - tol, lambda i: _prices(frame, i, "high < max(open, close)")),
+            (lo > np.minimum(o, c) + tol, lambda i: _prices(frame, i, "low > min(open, close)")),
+            (np.isinf(v), lambda i: f"volume is not finite: {v[i]:g}"),
+            (v < 0, lambda i: f"volume < 0: {v[i]:g}"),
+        )
+    problems = pd.Series(np.nan, index=frame.index, dtype="object")
+    for bad, message in checks:
+        for i in np.flatnonzero(bad & problems.isna().to_numpy()):
+            problems.iloc[i] = message(int(i))
+    return problems
+
+
+def _canonical_columns(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
+    """Columns lower-cased with ``date`` -> ``session``; a collision is DataValidationError."""
+    names: dict[str, list[str]] = {}
+    for col in frame.columns:
+        key = str(col).lower()
+        names.setdefault(_ALIASES.get(key, key), []).append(str(col))
+    clashes = [cols for key, cols in names.items() if len(cols) > 1 and key in COLUMNS]
+    if clashes:
+        described = "; ".join(" and ".join(repr(c) for c in cols) for cols in clashes)
+        raise DataValidationError(
+            ticker, f"columns collide (names are case-insensitive, date = session): {described}"
+        )
+    keep = {col: _ALIASES.get(str(col).lower(), str(col).lower()) for col in frame.columns}
+    wanted = [col for col, name in keep.items() if name in COLUMNS]
+    return frame[wanted].rename(columns=keep)
 
 
 def _sessions(values: pd.Series, ticker: str) -> pd.Series:
@@ -104,26 +177,8 @@ def _check_order(out: pd.DataFrame, ticker: str) -> None:
         )
 
 
-def _check_prices(out: pd.DataFrame, ticker: str) -> None:
-    o, h, lo, c = (out[col].to_numpy() for col in PRICE_COLUMNS)
-    tol = _REL_TOLERANCE * np.abs(c)
-    checks = (
-        (np.isnan(c), lambda i: "close is NaN"),
-        (np.isnan(o) | np.isnan(h) | np.isnan(lo), lambda i: "open/high/low is NaN"),
-        ((o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0), lambda i: _prices(out, i, "price <= 0")),
-        (h < np.maximum(o, c) - tol, lambda i: _prices(out, i, "high < max(open, close)")),
-        (lo > np.minimum(o, c) + tol, lambda i: _prices(out, i, "low > min(open, close)")),
-    )
-    for bad, message in checks:
-        rows = np.flatnonzero(bad)
-        if rows.size:
-            i = int(rows[0])
-            extra = f" ({rows.size} sessions)" if rows.size > 1 else ""
-            raise DataValidationError(ticker, message(i) + extra, out["session"][i])
-
-
-def _prices(out: pd.DataFrame, i: int, problem: str) -> str:
-    row = out.iloc[i]
+def _prices(frame: pd.DataFrame, i: int, problem: str) -> str:
+    row = frame.iloc[i]
     return (
         f"{problem}: open={row.open:g} high={row.high:g} low={row.low:g} close={row.close:g}"
     )

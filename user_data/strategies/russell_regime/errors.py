@@ -27,6 +27,18 @@ class SourceError(RegimeError):
         super().__init__(f"{ticker}: {problem}")
 
 
+class RevisionRejected(SourceError):
+    """A fresh answer would revise cached sessions implausibly (too many, or a close moved too
+    far); nothing was merged. The message names the count, the first session and its values."""
+
+    def __init__(
+        self, ticker: str, problem: str, session: object | None = None, count: int = 0
+    ) -> None:
+        self.session = session
+        self.count = count
+        super().__init__(ticker, problem)
+
+
 class ConfigError(RegimeError, ValueError):
     """An invalid ``russell_regime`` configuration value; the message names key and value."""
 
