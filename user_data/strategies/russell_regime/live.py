@@ -411,25 +411,41 @@ class LiveRegime:
 
 
 def status_report(settings: RegimeSettings, now: pd.Timestamp) -> list[str]:
-    """Status lines from the configured file or the disk cache (no network), default gates."""
+    """Status lines at ``now`` from the configured file or the disk cache (no network), default
+    gates: only sessions available at ``now`` count (what a bot would have had then); rows
+    not yet available are reported as such, never shown as current."""
+    now = to_utc(now)
     provider = RegimeProvider(settings)
-    provider.load_offline()
-    newest = pd.Timestamp(provider.daily["session"].iloc[-1])
+    loaded = provider.load_offline()
+    published = provider.available_at <= now
+    unpublished = int((~published).sum())
+    if unpublished:
+        provider = RegimeProvider(settings)
+        if published.any():
+            provider.set_daily(loaded[published])
+    newest = pd.Timestamp(provider.daily["session"].iloc[-1]) if provider.loaded else None
     state = staleness(
         now, newest, settings.publication_lag_minutes, settings.stale_grace_minutes
     )
-    gates = {}
-    for pair_class in PAIR_CLASSES:
-        params = GateParams(basis=settings.price_basis)
-        gates[pair_class] = latest_gate_state(
-            pair_class, params, provider.daily, provider.gate(params)
-        )
+    gates: dict[str, GateState | None] = dict.fromkeys(PAIR_CLASSES)
+    if provider.loaded:
+        for pair_class in PAIR_CLASSES:
+            params = GateParams(basis=settings.price_basis)
+            gates[pair_class] = latest_gate_state(
+                pair_class, params, provider.daily, provider.gate(params)
+            )
     source = f"{settings.source}" + (f" {settings.path}" if settings.source == "file" else "")
-    return status_lines(
+    lines = status_lines(
         settings.ticker, source, str(DailyCache(settings.cache_dir).path(settings.ticker)), now,
-        state, provider.available_at[-1], gates, settings.stale_policy,
-        settings.stale_grace_minutes,
+        state, provider.available_at[-1] if provider.loaded else None, gates,
+        settings.stale_policy, settings.stale_grace_minutes,
     )
+    if unpublished:
+        lines.insert(4, (
+            f"ignored   {unpublished} newer row(s) not available at {now:%Y-%m-%d %H:%M} UTC "
+            f"(up to {day_label(loaded['session'].iloc[-1])})"
+        ))
+    return lines
 
 
 def add_status_command(subparsers: argparse._SubParsersAction) -> None:

@@ -9,9 +9,11 @@ these decisions is :mod:`russell_regime.live`. Sessions are naive dates, instant
   tried yet; when a session became available (close + lag) after the last attempt; when
   ``interval`` passed since the last attempt; and, while the last attempt left the data behind
   the calendar, ``min(retry, interval)`` after it (catch-up retries).
-* **Staleness** (:func:`staleness`): stale when there is no data, or the newest session in
-  hand is older than ``calendar.latest_available_session(now - grace, lag)``. Weekends and
-  holidays never make data stale: on Saturday the expected session is Friday's.
+* **Staleness** (:func:`stale_mask`, the one definition; :func:`staleness` is its scalar form
+  for the live loop, the backtest applies it per candle close): stale when there is no data, or
+  the newest session in hand became available before the *expected* session, the newest
+  calendar session available at ``now - grace``. Weekends and holidays never make data stale:
+  on Saturday the expected session is Friday's.
 * **Entry override** (:func:`entry_override`): while stale, ``block_entries`` -> ``"block"``,
   ``ignore_gate`` -> ``"ignore"`` (act as gate mode off), ``last_known`` -> ``None`` (keep the
   gate); never anything while fresh.
@@ -44,6 +46,9 @@ POLICY_EFFECT = {
 # --- schedule --------------------------------------------------------------------------------
 
 
+NO_SESSION = np.iinfo(np.int64).min  # int-ns marker: no session in hand / none expected
+
+
 @lru_cache(maxsize=8)
 def _availability_ns(lag_minutes: float) -> np.ndarray:
     """Sorted ``available_at`` (int ns, UTC) of every XNYS session for one lag."""
@@ -51,9 +56,16 @@ def _availability_ns(lag_minutes: float) -> np.ndarray:
     return (closes + pd.Timedelta(minutes=lag_minutes)).asi8
 
 
+def calendar_availability(lag_minutes: float) -> np.ndarray:
+    """Sorted ``available_at`` (int ns, UTC) of every calendar session (cached, read-only)."""
+    times = _availability_ns(float(lag_minutes))
+    times.flags.writeable = False
+    return times
+
+
 def next_availability(after: pd.Timestamp, lag_minutes: float) -> pd.Timestamp | None:
     """The first instant strictly after ``after`` at which an XNYS session becomes available."""
-    times = _availability_ns(float(lag_minutes))
+    times = calendar_availability(lag_minutes)
     i = int(np.searchsorted(times, to_utc(after).value, side="right"))
     return pd.Timestamp(int(times[i]), tz="UTC") if i < times.size else None
 
@@ -116,21 +128,51 @@ class Staleness:
     stale_at: pd.Timestamp | None
 
 
+def stale_mask(
+    at_ns: np.ndarray,
+    newest_available_ns: np.ndarray,
+    calendar_available_ns: np.ndarray,
+    grace_minutes: float,
+) -> np.ndarray:
+    """The staleness rule, vectorised (pure): True where the data in hand is stale.
+
+    ``at_ns``: instants (int ns UTC, e.g. candle closes); ``newest_available_ns``: at each
+    instant, ``available_at`` of the newest session in hand (:data:`NO_SESSION`: no data);
+    ``calendar_available_ns``: sorted ``available_at`` of every calendar session
+    (:func:`calendar_availability`). The expected session at ``t`` is the newest calendar session
+    available at ``t - grace``; stale = no data, or newest in hand available before it. One
+    ``searchsorted`` over the calendar.
+    """
+    at = np.asarray(at_ns, dtype=np.int64)
+    newest = np.asarray(newest_available_ns, dtype=np.int64)
+    grace_ns = pd.Timedelta(minutes=grace_minutes).value
+    i = np.searchsorted(calendar_available_ns, at - grace_ns, side="right") - 1
+    expected = np.where(i >= 0, calendar_available_ns[np.maximum(i, 0)], NO_SESSION)
+    return (newest == NO_SESSION) | (newest < expected)
+
+
 def staleness(
     now: pd.Timestamp,
     newest_session: pd.Timestamp | None,
     lag_minutes: float,
     grace_minutes: float,
 ) -> Staleness:
-    """The staleness verdict at ``now`` for data whose newest session is ``newest_session``."""
+    """The staleness verdict at ``now`` for data whose newest session is ``newest_session``
+    (:func:`stale_mask` at one instant)."""
     now = to_utc(now)
     grace = pd.Timedelta(minutes=grace_minutes)
     expected = latest_available_session(now - grace, lag_minutes)
     if newest_session is None:
         return Staleness(True, expected, None, None, None)
     newest = pd.Timestamp(newest_session)
-    stale = expected is not None and newest < expected
-    age = now - available_at(pd.DatetimeIndex([newest]), lag_minutes)[0]
+    newest_at = available_at(pd.DatetimeIndex([newest]), lag_minutes)[0]
+    stale = bool(
+        stale_mask(
+            np.array([now.value]), np.array([newest_at.value]),
+            calendar_availability(lag_minutes), grace_minutes,
+        )[0]
+    )
+    age = now - newest_at
     successor = _next_session(newest)
     stale_at = (
         None
@@ -297,7 +339,7 @@ def status_lines(
         IGNORE: "entries ignore the gate",
         None: "entries follow the gate",
     }[override]
-    age = "" if state.age is None else f", age {_duration(state.age)}"
+    age = "" if state.age is None else f", age {duration_label(state.age)}"
     lines = [
         f"ticker    {ticker} (source {source})",
         f"cache     {cache_path}",
@@ -324,8 +366,12 @@ def _level(value: float) -> str:
     return "n/a" if value != value else f"{value:,.2f}"
 
 
-def _duration(delta: pd.Timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
+def duration_label(delta: pd.Timedelta) -> str:
+    """``'1d 2h 05m'``; negative spans get a leading ``-`` (``'-0h 30m'``), whole minutes
+    towards zero."""
+    seconds = delta.total_seconds()
+    minutes = int(abs(seconds) // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    return (f"{days}d " if days else "") + f"{hours}h {minutes:02d}m"
+    sign = "-" if seconds < 0 and (days or hours or minutes) else ""
+    return sign + (f"{days}d " if days else "") + f"{hours}h {minutes:02d}m"

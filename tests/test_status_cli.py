@@ -1,0 +1,84 @@
+"""``python -m russell_regime status --now T`` (subprocess, file source): it shows exactly what a
+bot would have had at T: the newest session available at T, its gate, staleness at T."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from russell_regime.refresh import duration_label
+
+
+def _status(tmp_path, rows: pd.DataFrame, now: str) -> subprocess.CompletedProcess:
+    data = tmp_path / "rut.csv"
+    rows.assign(session=rows["session"].dt.strftime("%Y-%m-%d")).rename(
+        columns={"session": "date"}
+    ).to_csv(data, index=False)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"russell_regime": {
+        "source": "file", "path": str(data), "cache_dir": str(tmp_path / "cache"),
+    }}))
+    return subprocess.run(
+        [sys.executable, "-m", "russell_regime", "status", "--config", str(config), "--now", now],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+
+
+def _line(out: str, key: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith(key))
+
+
+def test_status_at_t_ignores_rows_not_yet_available(tmp_path, rut_daily):
+    # The file holds 2024-11-18 (available 21:15 UTC) and 11-19; at 20:00 on 11-18 a bot had 11-15.
+    rows = rut_daily[rut_daily["session"] <= "2024-11-19"]
+    out = _status(tmp_path, rows, "2024-11-18T20:00")
+    assert out.returncode == 0, out.stderr
+    assert _line(out.stdout, "session") == (
+        "session   2024-11-15 (available 2024-11-15 21:15 UTC, age 2d 22h 45m)"
+    )
+    assert "ignored   2 newer row(s) not available at 2024-11-18 20:00 UTC (up to 2024-11-19)" in (
+        out.stdout
+    )
+    assert _line(out.stdout, "stale").startswith("stale     no")
+    for cls in ("btc", "eth", "alt"):
+        assert f"gate      {cls} open (retest, mode any) on ^RUT 2024-11-15" in out.stdout
+    assert "-" not in _line(out.stdout, "session").split("age")[1]
+
+
+def test_status_at_a_later_t_shows_the_newest_row(tmp_path, rut_daily):
+    # Same file, a later instant: every row is available, none is ignored.
+    rows = rut_daily[rut_daily["session"] <= "2024-11-19"]
+    later = _status(tmp_path, rows, "2024-11-20T12:00")
+    assert later.returncode == 0, later.stderr
+    assert _line(later.stdout, "session").startswith("session   2024-11-19 (available")
+    assert "ignored" not in later.stdout
+
+
+def test_status_before_the_first_row_is_available_reports_no_data(tmp_path, rut_daily):
+    sessions = rut_daily["session"]
+    rows = rut_daily[(sessions >= "2024-11-01") & (sessions <= "2024-11-19")]
+    out = _status(tmp_path, rows, "2024-10-31T12:00")
+    assert out.returncode == 0, out.stderr
+    assert _line(out.stdout, "session") == "session   none"
+    assert _line(out.stdout, "stale").startswith("stale     yes -> entries blocked")
+    assert "gate      btc no data (closed)" in out.stdout
+
+
+def test_status_of_stale_data_at_t(tmp_path, rut_daily):
+    rows = rut_daily[rut_daily["session"] <= "2024-11-13"]
+    out = _status(tmp_path, rows, "2024-11-19T12:00")
+    assert out.returncode == 0, out.stderr
+    assert _line(out.stdout, "expected") == "expected  2024-11-18 (allowance 180 min)"
+    assert _line(out.stdout, "stale").startswith("stale     yes -> entries blocked")
+
+
+@pytest.mark.parametrize(("minutes", "label"), [
+    (0, "0h 00m"), (59.9, "0h 59m"), (61, "1h 01m"), (24 * 60 + 5, "1d 0h 05m"),
+    (-30, "-0h 30m"), (-(24 * 60 + 61), "-1d 1h 01m"), (-0.5, "0h 00m"),
+])
+def test_duration_label_for_any_sign(minutes, label):
+    assert duration_label(pd.Timedelta(minutes=minutes)) == label
