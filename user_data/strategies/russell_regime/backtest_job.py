@@ -5,6 +5,15 @@
 
 ``python -m russell_regime backtest`` (online): downloads the index into the cache and the
 candles with ``freqtrade download-data``, then backtests against the live exchange markets.
+When the index download fails but the cache covers the timerange (its last session is at most
+a few days before the timerange's end, or before today), the cache is used with a warning;
+otherwise the job stops with one line saying to pass ``--data DIR``.
+
+The backtest runs in-process with freqtrade's own objects (``freqtrade backtesting`` argv,
+``setup_optimize_configuration``, ``Backtesting``), with ``--cache none`` so every run computes
+its result; the job then prints a short summary (:mod:`russell_regime.summary`). Every failure
+exits non-zero with one ``error: ...`` line last on stderr. Relative ``--data``, ``--config``
+and ``--userdir`` are taken from the caller's directory (``R2K_CALLER_DIR``, set by run.sh).
 
 Everything after ``--`` goes to ``freqtrade backtesting`` unchanged.
 """
@@ -13,15 +22,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from .errors import RegimeError
+from .config_file import caller_path
+from .errors import RegimeError, SourceError
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_TIMERANGE = "20200101-20250630"
+STRATEGY = "RussellRiskOn"
+CACHE_SLACK_DAYS = 5  # a long weekend plus a holiday between the last session and the end
 
 
 def freqtrade_args(
@@ -32,13 +46,36 @@ def freqtrade_args(
     for config in configs:
         argv += ["--config", str(config)]
     argv += [
-        "--strategy", "RussellRiskOn",
+        "--strategy", STRATEGY,
         "--strategy-path", str(REPO_ROOT / "user_data" / "strategies"),
-        "--userdir", str(userdir), "--timerange", timerange,
+        "--userdir", str(userdir), "--timerange", timerange, "--cache", "none",
     ]
     if datadir is not None:
         argv += ["--datadir", str(datadir)]
     return argv + extra
+
+
+def timerange_end(timerange: str, today: pd.Timestamp) -> pd.Timestamp:
+    """The last day a ``YYYYMMDD-YYYYMMDD`` timerange covers (``today`` when open-ended)."""
+    _, _, end = timerange.partition("-")
+    if not end.strip():
+        return today.normalize()
+    try:
+        return pd.Timestamp(end.strip()).normalize()
+    except ValueError as exc:
+        raise RegimeError(f"--timerange {timerange!r}: cannot read the end date {end!r}") from exc
+
+
+def cache_covers(
+    last_session: pd.Timestamp | None, end: pd.Timestamp, today: pd.Timestamp,
+    slack_days: int = CACHE_SLACK_DAYS,
+) -> bool:
+    """True when a cache ending at ``last_session`` is fresh enough for a backtest ending at
+    ``end``: at most ``slack_days`` before ``end``, or before ``today`` (pure)."""
+    if last_session is None:
+        return False
+    horizon = min(end.normalize(), today.normalize()) - pd.Timedelta(days=slack_days)
+    return last_session.tz_localize(None).normalize() >= horizon
 
 
 def add_backtest_command(subparsers: argparse._SubParsersAction) -> None:
@@ -59,26 +96,49 @@ def add_backtest_command(subparsers: argparse._SubParsersAction) -> None:
 def run_backtest_job(args: argparse.Namespace) -> int:
     from .offline import run_freqtrade
 
+    args.config, args.userdir = caller_path(args.config), caller_path(args.userdir)
     if args.data is not None:
-        binance = args.data / "binance"
-        index = args.data / "index" / "RUT.csv"
+        data = caller_path(args.data)
+        binance = data / "binance"
+        index = data / "index" / "RUT.csv"
         for needed in (binance, index):
             if not needed.exists():
-                raise RegimeError(f"offline data folder {args.data}: {needed} not found")
+                raise RegimeError(f"offline data folder {data}: {needed} not found")
         with tempfile.TemporaryDirectory() as tmp:
             overlay = Path(tmp) / "offline.json"
-            section = {"russell_regime": {"source": "file", "path": str(index.resolve())}}
+            section = {"russell_regime": {"source": "file", "path": str(index)}}
             overlay.write_text(json.dumps(section))
-            configs = [args.config, overlay]
-            return run_freqtrade(
-                freqtrade_args(configs, args.timerange, args.userdir, binance, args.extra)
+            argv = freqtrade_args(
+                [args.config, overlay], args.timerange, args.userdir, binance, args.extra
             )
+            holder: dict[str, Any] = {}
+            code = run_freqtrade(argv, command=_backtest_into(holder))
+            return _finish(code, holder)
     return _online(args)
 
 
 def _online(args: argparse.Namespace) -> int:
-    from freqtrade.main import main as freqtrade_main
+    from .ftrun import run_command
 
+    _index_online(args)
+    start = args.timerange.split("-")[0]
+    code = run_command(
+        ["download-data", "--config", str(args.config), "--userdir", str(args.userdir),
+         "--timerange", f"{start}-", "--timeframes", "1h"],
+    )
+    if code:
+        raise RegimeError(
+            f"candle download failed (freqtrade download-data exit {code}); pass --data DIR "
+            "(a folder with binance/ and index/RUT.csv) to backtest offline, or go online"
+        )
+    holder: dict[str, Any] = {}
+    argv = freqtrade_args([args.config], args.timerange, args.userdir, None, args.extra)
+    return _finish(run_command(argv, _backtest_into(holder)), holder)
+
+
+def _index_online(args: argparse.Namespace) -> None:
+    """Download the index into the cache; fall back to a cache that covers the timerange."""
+    from .cache import DailyCache
     from .config_file import read_config
     from .download import download
     from .live import default_source
@@ -86,27 +146,71 @@ def _online(args: argparse.Namespace) -> int:
 
     config = read_config(args.config)
     settings = settings_from_config({**config, "user_data_dir": str(args.userdir)})
-    download(
-        settings.ticker, default_source(settings), settings.cache_dir,
-        now=pd.Timestamp.now(tz="UTC"),
+    now = pd.Timestamp.now(tz="UTC")
+    try:
+        download(settings.ticker, default_source(settings), settings.cache_dir, now=now)
+        return
+    except SourceError as exc:
+        failure = exc
+    cached = DailyCache(settings.cache_dir).load(settings.ticker)
+    last = None if cached is None or cached.empty else cached["session"].iloc[-1]
+    today = now.tz_localize(None)
+    if cache_covers(last, timerange_end(args.timerange, today), today):
+        print(
+            f"warning: index download failed ({failure}); using the cache, last session "
+            f"{last:%Y-%m-%d}", file=sys.stderr,
+        )
+        return
+    held = "no cache" if last is None else f"the cache ends {last:%Y-%m-%d}"
+    raise RegimeError(
+        f"index download failed ({failure}) and {held}; pass --data DIR (a folder with "
+        "binance/ and index/RUT.csv) to backtest offline, or go online"
     )
-    start = args.timerange.split("-")[0]
-    code = _exit_code(
-        freqtrade_main,
-        ["download-data", "--config", str(args.config), "--userdir", str(args.userdir),
-         "--timerange", f"{start}-", "--timeframes", "1h"],
-    )
+
+
+def _backtest_into(holder: dict[str, Any]):
+    """A freqtrade command running ``backtesting`` that keeps its ``Backtesting`` object."""
+
+    def command(args: dict[str, Any]) -> None:
+        from freqtrade.commands.optimize_commands import setup_optimize_configuration
+        from freqtrade.enums import RunMode
+        from freqtrade.optimize.backtesting import Backtesting
+
+        config = setup_optimize_configuration(args, RunMode.BACKTEST)
+        backtesting = Backtesting(config)
+        holder["backtesting"] = backtesting
+        backtesting.start()
+
+    return command
+
+
+def _finish(code: int, holder: dict[str, Any]) -> int:
+    """Print the summary after a successful backtest; pass failures through."""
+    from .summary import summary_lines
+
     if code:
         return code
-    return _exit_code(
-        freqtrade_main,
-        freqtrade_args([args.config], args.timerange, args.userdir, None, args.extra),
-    )
-
-
-def _exit_code(entry, argv: list[str]) -> int:
-    try:
-        entry(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    backtesting = holder["backtesting"]
+    strategy = backtesting.strategylist[0]
+    result = dict((backtesting.results or {}).get("strategy", {}).get(STRATEGY, {}))
+    result.setdefault("stake_currency", backtesting.config.get("stake_currency", ""))
+    report = getattr(strategy, "russell_report", None) or {}
+    print("\n".join(summary_lines(index_info(strategy), report, result)))
     return 0
+
+
+def index_info(strategy: Any) -> dict[str, Any] | None:
+    """What the summary says about the strategy's daily frame (None when it had none)."""
+    regime = getattr(strategy, "regime", None)
+    settings = getattr(strategy, "regime_settings", None)
+    if regime is None or settings is None or not regime.loaded:
+        return None
+    if settings.source == "file" and settings.path is not None:
+        source = f"file {settings.path}"
+    else:
+        source = f"cache {settings.cache_dir}"
+    sessions = regime.daily["session"]
+    return {
+        "ticker": settings.ticker, "source": source, "sessions": len(sessions),
+        "first": sessions.iloc[0], "last": sessions.iloc[-1],
+    }

@@ -7,6 +7,7 @@ variables on top, so ``FREQTRADE__RUSSELL_REGIME__SOURCE=file`` means the same t
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,15 @@ def read_config(path: Path | None) -> dict[str, Any]:
         if not isinstance(config, dict):
             raise ConfigError(f"config {path} must hold a JSON object")
     return deep_merge_dicts(environment_vars_to_dict(), config)
+
+
+CALLER_DIR_ENV = "R2K_CALLER_DIR"
+
+
+def caller_path(path: Path) -> Path:
+    """``path`` made absolute against the caller's directory: ``$R2K_CALLER_DIR`` (run.sh sets
+    it to where the user stood before it changes into the repo), else the working directory."""
+    path = Path(path).expanduser()
+    if path.is_absolute():
+        return path
+    return Path(os.environ.get(CALLER_DIR_ENV) or os.getcwd()) / path

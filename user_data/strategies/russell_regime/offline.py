@@ -11,9 +11,10 @@ Contract
   is changed: leverage tiers are only fetched in futures mode and trading fees only for exchanges
   with ``needs_trading_fees`` (not binance), so spot backtesting/hyperopt stay offline. The patch
   is undone when the context exits.
-* :func:`run_freqtrade` runs ``freqtrade.main.main(argv)`` under that patch and returns its exit
-  code (freqtrade always ends with ``SystemExit``). freqtrade exits with ``None`` (i.e. 0) on a
-  configuration error; that case is reported here as 2.
+* :func:`run_freqtrade` runs the freqtrade command ``argv`` in-process under that patch through
+  :func:`russell_regime.ftrun.run_command` and returns its exit code: 0 only on success, 2 on a
+  configuration or operational error, 1 on anything unexpected, with one ``error: ...`` line
+  last on stderr (freqtrade's own ``main`` exits 0 on a configuration error).
 * :func:`load_markets_snapshot` reads a snapshot: a JSON object ``{symbol: ccxt market}`` whose
   markets each carry at least ``symbol`` (equal to the key), ``base``, ``quote``, ``type``,
   ``active``, ``precision`` and ``limits``. Anything else raises :class:`SnapshotError` naming the
@@ -44,7 +45,6 @@ import argparse
 import contextlib
 import copy
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from russell_regime.errors import RegimeError
+from russell_regime.ftrun import Command, run_command
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_SNAPSHOT = REPO_ROOT / "user_data" / "markets" / "binance_spot.json"
@@ -125,41 +126,19 @@ def offline_markets(markets: dict[str, dict[str, Any]]) -> Iterator[None]:
         Exchange._load_async_markets = original  # type: ignore[method-assign]
 
 
-class _ConfigErrorSpy(logging.Handler):
-    """Notices freqtrade's "Configuration error" log (freqtrade then exits with code None)."""
+def run_freqtrade(
+    argv: list[str],
+    snapshot: str | os.PathLike[str] = DEFAULT_SNAPSHOT,
+    command: Command | None = None,
+) -> int:
+    """Run ``freqtrade <argv>`` in-process with offline markets; return its exit code.
 
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.seen = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if str(record.msg).startswith("Configuration error"):
-            self.seen = True
-
-
-def run_freqtrade(argv: list[str], snapshot: str | os.PathLike[str] = DEFAULT_SNAPSHOT) -> int:
-    """Run ``freqtrade <argv>`` in-process with offline markets; return its exit code."""
-    from freqtrade.main import main as freqtrade_main
-
+    Exit codes and the one error line are those of :func:`russell_regime.ftrun.run_command`
+    (never 0 on a failure); ``command`` replaces the sub-command's function.
+    """
     markets = load_markets_snapshot(snapshot)
-    spy = _ConfigErrorSpy()
-    ft_logger = logging.getLogger("freqtrade")
-    ft_logger.addHandler(spy)
-    try:
-        with offline_markets(markets):
-            freqtrade_main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    else:  # pragma: no cover - freqtrade's main always exits
-        code = 0
-    finally:
-        ft_logger.removeHandler(spy)
-    if code is None:
-        return 2 if spy.seen else 0
-    if isinstance(code, int):
-        return code
-    print(code, file=sys.stderr)
-    return 1
+    with offline_markets(markets):
+        return run_command(list(argv), command)
 
 
 def refresh_snapshot(

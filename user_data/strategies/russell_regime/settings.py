@@ -20,6 +20,7 @@ from .gate import PAIR_CLASSES
 SECTION = "russell_regime"
 SOURCES = ("yahoo", "file")
 STALE_POLICIES = ("block_entries", "ignore_gate", "last_known")
+MAX_TICKER_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ def settings_from_config(config: Mapping[str, Any]) -> RegimeSettings:
     Relative ``cache_dir``/``path`` stay relative to the working directory, like freqtrade's
     own paths; the default cache dir is ``<user_data_dir>/data/russell``.
     """
-    raw = config.get(SECTION) or {}
+    raw = config.get(SECTION)
+    raw = {} if raw is None else raw
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{SECTION} must be an object, got {type(raw).__name__}: {raw!r}")
     errors: list[str] = []
@@ -65,8 +67,8 @@ def settings_from_config(config: Mapping[str, Any]) -> RegimeSettings:
     settings = RegimeSettings(
         ticker=pick("ticker", _ticker, "^RUT"),
         source=pick("source", _choice(SOURCES), "yahoo"),
-        path=pick("path", Path, None),
-        cache_dir=pick("cache_dir", Path, user_data / "data" / "russell"),
+        path=pick("path", _path, None),
+        cache_dir=pick("cache_dir", _path, user_data / "data" / "russell"),
         price_basis=pick("price_basis", _choice(PRICE_BASES), "close"),
         publication_lag_minutes=pick(
             "publication_lag_minutes", _number(0, 24 * 60), DEFAULT_PUBLICATION_LAG_MINUTES
@@ -87,9 +89,22 @@ def settings_from_config(config: Mapping[str, Any]) -> RegimeSettings:
 
 
 def _ticker(value: Any) -> str:
+    """A Yahoo-style ticker: surrounding blanks are dropped; no inner whitespace or control
+    characters; at most MAX_TICKER_LENGTH characters."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a non-empty ticker string such as '^RUT'")
-    return value.strip()
+    ticker = value.strip()
+    if len(ticker) > MAX_TICKER_LENGTH:
+        raise ValueError(f"is {len(ticker)} characters long; at most {MAX_TICKER_LENGTH}")
+    if any(ch.isspace() or not ch.isprintable() for ch in ticker):
+        raise ValueError("must not contain whitespace or control characters")
+    return ticker
+
+
+def _path(value: Any) -> Path:
+    if not isinstance(value, str | Path) or not str(value).strip():
+        raise ValueError("must be a non-empty path string")
+    return Path(value)
 
 
 def _choice(options: tuple[str, ...]):
@@ -122,9 +137,20 @@ def _bool(value: Any) -> bool:
 
 
 def _class_map(value: Any) -> dict[str, str]:
+    """Base currency -> class; keys are matched upper-case, so 'btc' and 'BTC' collide."""
     if not isinstance(value, Mapping):
         raise ValueError("must map base currencies to btc, eth or alt")
     bad = {k: v for k, v in value.items() if v not in PAIR_CLASSES}
     if bad:
         raise ValueError(f"classes must be one of {', '.join(PAIR_CLASSES)}; bad: {bad}")
-    return {str(k).upper(): str(v) for k, v in value.items()}
+    result: dict[str, str] = {}
+    for key, cls in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise ValueError(f"keys must be non-empty base currencies, got {key!r}")
+        if any(ch.isspace() or not ch.isprintable() for ch in key):
+            raise ValueError(f"key {key!r} contains whitespace or control characters")
+        if key.upper() in result:
+            twin = next(k for k in value if k != key and str(k).upper() == key.upper())
+            raise ValueError(f"keys {twin!r} and {key!r} are the same currency")
+        result[key.upper()] = str(cls)
+    return result

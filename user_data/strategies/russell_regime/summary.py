@@ -1,0 +1,77 @@
+"""The main job's closing summary (pure): index data used, gate per class, blocked entries, result.
+
+Inputs are plain data gathered by the shell (:mod:`russell_regime.backtest_job`):
+
+* ``index``: ``{"ticker", "source", "sessions", "first", "last"}`` describing the daily frame
+  the strategy used (``first``/``last`` are session timestamps), or None when it had none;
+* ``report``: the strategy's ``russell_report`` — per pair ``{"pair_class", "candles",
+  "gate_open", "signals", "blocked"}`` (``signals`` are base entry signals before the gate,
+  ``blocked`` those the gate removed); empty when the strategy does not report;
+* ``result``: freqtrade's per-strategy backtest stats (``total_trades``, ``profit_total``
+  as a fraction, ``profit_total_abs``, ``stake_currency``, ``backtest_start``,
+  ``backtest_end``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+HEADER = "== russell_regime backtest summary =="
+CLASS_ORDER = ("btc", "eth", "alt")
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{100.0 * part / whole:.1f} %" if whole else "n/a"
+
+
+def gate_lines(report: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Share of candles with the gate open per class, and entries the gate blocked."""
+    if not report:
+        return ["gate: not reported by this strategy"]
+    totals: dict[str, dict[str, int]] = {}
+    for stats in report.values():
+        cls = str(stats.get("pair_class", "?"))
+        acc = totals.setdefault(cls, {"pairs": 0, "candles": 0, "gate_open": 0})
+        acc["pairs"] += 1
+        acc["candles"] += int(stats.get("candles", 0))
+        acc["gate_open"] += int(stats.get("gate_open", 0))
+    order = [c for c in CLASS_ORDER if c in totals] + sorted(set(totals) - set(CLASS_ORDER))
+    shares = ", ".join(
+        f"{cls} {_pct(totals[cls]['gate_open'], totals[cls]['candles'])} "
+        f"({totals[cls]['pairs']} pair{'s' if totals[cls]['pairs'] != 1 else ''})"
+        for cls in order
+    )
+    signals = sum(int(s.get("signals", 0)) for s in report.values())
+    blocked = sum(int(s.get("blocked", 0)) for s in report.values())
+    return [
+        f"gate open (share of candles): {shares}",
+        f"entries blocked by the gate: {blocked} of {signals} base signals "
+        f"({_pct(blocked, signals)})",
+    ]
+
+
+def summary_lines(
+    index: Mapping[str, Any] | None,
+    report: Mapping[str, Mapping[str, Any]],
+    result: Mapping[str, Any],
+) -> list[str]:
+    """The summary printed at the end of the main job (see module docstring for inputs)."""
+    lines = [HEADER]
+    start, end = result.get("backtest_start", "?"), result.get("backtest_end", "?")
+    lines.append(f"backtest: {start} .. {end}")
+    if index:
+        lines.append(
+            f"index data: {index['ticker']} from {index['source']}, {index['sessions']} sessions "
+            f"{index['first']:%Y-%m-%d} .. {index['last']:%Y-%m-%d}"
+        )
+    else:
+        lines.append("index data: none loaded")
+    lines += gate_lines(report)
+    stake = result.get("stake_currency", "")
+    profit = float(result.get("profit_total", 0.0))
+    lines.append(
+        f"trades: {int(result.get('total_trades', 0))}, total profit: {100 * profit:+.2f} % "
+        f"({float(result.get('profit_total_abs', 0.0)):+.2f} {stake})".rstrip()
+    )
+    return lines
