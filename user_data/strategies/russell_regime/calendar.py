@@ -74,7 +74,7 @@ def non_sessions(
     cal = exchange_calendar(calendar)
     inside = (index >= cal.first_session) & (index <= cal.last_session)
     known = index.isin(cal.sessions)
-    weekday = np.asarray(index.dayofweek < 5)
+    weekday = np.asarray(index.day_of_week < 5)
     ok = np.where(inside, known, weekday)
     return index[~ok]
 

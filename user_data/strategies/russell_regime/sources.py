@@ -1,16 +1,21 @@
 """Where daily bars come from: Yahoo Finance (via yfinance) or a local file.
 
-Every source answers ``fetch(now, start=None)`` with a frame in the daily-frame layout
-(:func:`russell_regime.daily.validate_daily`) holding only sessions whose bar is final and
-published at ``now`` (``calendar.available_at(session, lag) <= now``). A source never answers
-with an empty frame: nothing usable is a :class:`SourceError`.
+Every source answers ``fetch(now, start=None)`` with a *normalised* frame in the daily-frame
+layout (:func:`russell_regime.daily.normalize_daily`: columns, dates and numbers checked)
+holding only sessions whose bar is final and published at ``now``
+(``calendar.available_at(session, lag, calendar) <= now``). Every date of the answer must be a
+session of the source's exchange calendar, or the whole answer is rejected
+(DataValidationError naming the first bad date). Row values (NaN, inf, high < low, negative
+volume...) are judged by the merge (:func:`russell_regime.merge.merge_update`), which may keep
+the cached row of a session whose fresh row is bad; a bad row of a new session is an error
+there. A source never answers with an empty frame: nothing usable is a :class:`SourceError`.
 
 Yahoo timestamps are midnight America/New_York, tz-aware. They are converted explicitly:
 ``tz_convert("America/New_York")`` -> must be midnight -> ``tz_localize(None)`` = session.
 A naive index, or one not at New York midnight, is a SourceError (we cannot tell the date).
 
-NaN closes: the in-progress bar (often NaN during US hours) is dropped before validation;
-a NaN close on a completed session is a DataValidationError from ``validate_daily``.
+NaN closes: the in-progress bar (often NaN during US hours) is dropped as not yet available;
+a NaN close on a completed session is judged by the merge (see above).
 """
 
 from __future__ import annotations
@@ -25,8 +30,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .calendar import DEFAULT_PUBLICATION_LAG_MINUTES, NEW_YORK, available_at, to_utc
-from .daily import validate_daily
+from .calendar import (
+    DEFAULT_CALENDAR,
+    DEFAULT_PUBLICATION_LAG_MINUTES,
+    NEW_YORK,
+    available_at,
+    check_sessions,
+    to_utc,
+)
+from .daily import normalize_daily, validate_daily
 from .errors import ConfigError, SourceError
 
 YAHOO_COLUMNS = ("Open", "High", "Low", "Close", "Volume")
@@ -59,13 +71,14 @@ def drop_unavailable(
     ticker: str,
     now: pd.Timestamp,
     lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES,
+    calendar: str = DEFAULT_CALENDAR,
 ) -> pd.DataFrame:
     """Rows of ``frame`` (with a naive ``session`` column) whose bar is available at ``now``.
 
     Raises SourceError when no row is left. ``now`` must be tz-aware.
     """
     now = to_utc(now)
-    ready = np.asarray(available_at(frame["session"], lag_minutes) <= now)
+    ready = np.asarray(available_at(frame["session"], lag_minutes, calendar) <= now)
     kept = frame.loc[ready].reset_index(drop=True)
     if kept.empty:
         raise SourceError(ticker, f"no completed session available at {now:%Y-%m-%d %H:%M} UTC")
@@ -77,13 +90,16 @@ def normalize_yahoo(
     ticker: str,
     now: pd.Timestamp,
     lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES,
+    calendar: str = DEFAULT_CALENDAR,
 ) -> pd.DataFrame:
-    """A yfinance daily answer as a validated daily frame of the sessions available at ``now``.
+    """A yfinance daily answer as a normalised daily frame of the sessions available at ``now``.
 
     Accepts flat columns (``Ticker.history``) or ``(Price, Ticker)`` / ``(Ticker, Price)``
     MultiIndex columns (``yf.download``). Extra columns (Adj Close, Dividends, ...) are ignored.
     Raises SourceError for an empty answer, missing columns, all-NaN closes, a naive index or
-    an index not at New York midnight; DataValidationError for bad completed rows.
+    an index not at New York midnight; DataValidationError for a date that is not a session
+    of ``calendar`` (anywhere in the answer) or malformed columns/dates. Row values are not
+    judged here (see the module docstring).
     """
     if not isinstance(raw, pd.DataFrame) or raw.empty:
         raise SourceError(ticker, "empty answer from Yahoo (unknown ticker or no data)")
@@ -98,7 +114,9 @@ def normalize_yahoo(
         {"session": _yahoo_sessions(raw.index, ticker)}
         | {c: prices[c].to_numpy() for c in (*_REQUIRED_YAHOO, "volume") if c in prices.columns}
     )
-    return validate_daily(drop_unavailable(frame, ticker, now, lag_minutes), ticker)
+    frame = normalize_daily(frame, ticker)
+    check_sessions(frame["session"], ticker, calendar)
+    return drop_unavailable(frame, ticker, now, lag_minutes, calendar)
 
 
 def _flat_columns(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
@@ -157,6 +175,7 @@ class YahooSource:
     timeout: float = 10
     history: HistoryFn | None = None
     lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES
+    calendar: str = DEFAULT_CALENDAR
 
     def fetch(self, now: pd.Timestamp, start: date | None = None) -> pd.DataFrame:
         """Sessions from ``start`` (all history when None) available at ``now``.
@@ -180,19 +199,32 @@ class YahooSource:
             raise SourceError(
                 self.ticker, f"Yahoo request failed: {type(exc).__name__}: {exc}"
             ) from exc
-        return normalize_yahoo(raw, self.ticker, now, self.lag_minutes)
+        return normalize_yahoo(raw, self.ticker, now, self.lag_minutes, self.calendar)
 
     def __str__(self) -> str:
         return f"yahoo {self.ticker}"
 
 
-def read_daily_file(path: Path, ticker: str) -> pd.DataFrame:
+def read_daily_file(path: Path, ticker: str, calendar: str | None = None) -> pd.DataFrame:
     """A validated daily frame from a .csv, .feather or .parquet file.
 
     Columns ``date`` (or ``session``), open, high, low, close[, volume]; other columns are
     ignored. Unknown suffix or unreadable file -> SourceError naming the path; bad content
-    (including tz-aware dates) -> DataValidationError.
+    (including tz-aware dates, and with ``calendar`` a date that is not one of its sessions)
+    -> DataValidationError.
     """
+    return validate_daily(_read_file(path, ticker), ticker, calendar)
+
+
+def read_daily_rows(path: Path, ticker: str, calendar: str = DEFAULT_CALENDAR) -> pd.DataFrame:
+    """The file's rows normalised (:func:`daily.normalize_daily`), every date a session of
+    ``calendar``; row values are left to the merge. Errors as :func:`read_daily_file`."""
+    frame = normalize_daily(_read_file(path, ticker), ticker)
+    check_sessions(frame["session"], ticker, calendar)
+    return frame
+
+
+def _read_file(path: Path, ticker: str) -> pd.DataFrame:
     path = Path(path)
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
@@ -204,7 +236,7 @@ def read_daily_file(path: Path, ticker: str) -> pd.DataFrame:
         raise SourceError(ticker, f"cannot read {path}: {type(exc).__name__}: {exc}") from exc
     if frame.index.name in ("date", "session") and frame.index.name not in frame.columns:
         frame = frame.reset_index()
-    return validate_daily(frame, ticker)
+    return frame
 
 
 @dataclass(frozen=True)
@@ -214,23 +246,25 @@ class FileSource:
     path: Path
     ticker: str
     lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES
+    calendar: str = DEFAULT_CALENDAR
 
     def fetch(self, now: pd.Timestamp, start: date | None = None) -> pd.DataFrame:
         """All sessions in the file available at ``now``; ``start`` is ignored."""
-        return drop_unavailable(
-            read_daily_file(Path(self.path), self.ticker), self.ticker, now, self.lag_minutes
-        )
+        rows = read_daily_rows(Path(self.path), self.ticker, self.calendar)
+        return drop_unavailable(rows, self.ticker, now, self.lag_minutes, self.calendar)
 
     def __str__(self) -> str:
         return f"file {self.path}"
 
 
-def make_source(kind: str, ticker: str, path: str | None) -> YahooSource | FileSource:
+def make_source(
+    kind: str, ticker: str, path: str | None, calendar: str = DEFAULT_CALENDAR
+) -> YahooSource | FileSource:
     """The source named by ``kind`` ("yahoo" or "file"; "file" needs ``path``) or ConfigError."""
     if kind == "yahoo":
-        return YahooSource(ticker)
+        return YahooSource(ticker, calendar=calendar)
     if kind == "file":
         if not path:
             raise ConfigError("source 'file' needs a path (russell_regime.path / --path)")
-        return FileSource(Path(path), ticker)
+        return FileSource(Path(path), ticker, calendar=calendar)
     raise ConfigError(f"source must be one of {', '.join(SOURCE_KINDS)}, got {kind!r}")
