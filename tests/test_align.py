@@ -30,11 +30,11 @@ def _seen(candle_dates, timeframe: str, lag: float = 15) -> list[pd.Timestamp | 
 
 
 def _reference_positions(candle_dates, timeframe: str, avail: pd.DatetimeIndex) -> np.ndarray:
-    """Brute force: the last daily row whose available_at <= the candle's close, or -1."""
+    """Brute force: the last daily row whose available_at < the candle's close, or -1."""
     closes = pd.DatetimeIndex(candle_dates) + pd.Timedelta(timeframe_delta(timeframe))
     out = []
     for close in closes:
-        ok = [i for i, a in enumerate(avail) if a <= close]
+        ok = [i for i, a in enumerate(avail) if a < close]
         out.append(ok[-1] if ok else -1)
     return np.array(out, dtype=np.int64)
 
@@ -72,27 +72,32 @@ def test_session_positions_rejects_a_bad_timeframe():
         session_positions(pd.DatetimeIndex([_utc("2024-07-01")]), "1M", available_at(SESSIONS))
 
 
-# --- docstring examples and the <= boundary -----------------------------------------------
+# --- docstring examples and the strict < boundary -----------------------------------------
 
 
 def test_docstring_examples():
     assert _seen([_utc("2024-07-01 19:00")], "1h") == [pd.Timestamp("2024-06-28")]
     assert _seen([_utc("2024-07-01 20:00")], "1h") == [pd.Timestamp("2024-07-01")]
     assert _seen([_utc("2024-07-01 00:00")], "1d") == [pd.Timestamp("2024-07-01")]
+    assert _seen([_utc("2024-07-01 20:00")], "15m") == [pd.Timestamp("2024-06-28")]
+    assert _seen([_utc("2024-07-01 20:15")], "15m") == [pd.Timestamp("2024-07-01")]
 
 
-def test_candle_closing_exactly_at_available_at_sees_the_session():
+def test_candle_closing_exactly_at_available_at_does_not_see_the_session():
+    # Live analyses that candle in the loop whose bot_loop_start only starts the refresh.
     # lag 0: the 19:00 1h candle closes at 20:00 == the close == available_at
-    assert _seen([_utc("2024-07-01 19:00")], "1h", lag=0) == [pd.Timestamp("2024-07-01")]
-    # lag 60: available 21:00; the 20:00 candle closes exactly then
-    assert _seen([_utc("2024-07-01 20:00")], "1h", lag=60) == [pd.Timestamp("2024-07-01")]
-    assert _seen([_utc("2024-07-01 19:00")], "1h", lag=60) == [pd.Timestamp("2024-06-28")]
+    assert _seen([_utc("2024-07-01 19:00")], "1h", lag=0) == [pd.Timestamp("2024-06-28")]
+    assert _seen([_utc("2024-07-01 20:00")], "1h", lag=0) == [pd.Timestamp("2024-07-01")]
+    # lag 60: available 21:00; the 20:00 candle closes exactly then, the 21:00 one after
+    assert _seen([_utc("2024-07-01 20:00")], "1h", lag=60) == [pd.Timestamp("2024-06-28")]
+    assert _seen([_utc("2024-07-01 21:00")], "1h", lag=60) == [pd.Timestamp("2024-07-01")]
 
 
 def test_candle_closing_one_millisecond_early_or_late():
     ms = pd.Timedelta(milliseconds=1)
     start = _utc("2024-07-01 19:00")  # closes 20:00, == available_at with lag 0
     assert _seen([start - ms], "1h", lag=0) == [pd.Timestamp("2024-06-28")]
+    assert _seen([start], "1h", lag=0) == [pd.Timestamp("2024-06-28")]
     assert _seen([start + ms], "1h", lag=0) == [pd.Timestamp("2024-07-01")]
 
 
@@ -234,12 +239,12 @@ def test_real_btc_candles_never_see_an_unpublished_session(shared_data, rut_dail
     candle_close = pd.DatetimeIndex(candles["date"]) + timeframe_delta(timeframe)
     seen = audit[AVAILABLE_AT_COLUMN].notna().to_numpy()
     assert seen.all()  # BTC starts in 2017, RUT in 1987
-    assert (audit[AVAILABLE_AT_COLUMN].to_numpy() <= candle_close.to_numpy()).all()
+    assert (audit[AVAILABLE_AT_COLUMN].to_numpy() < candle_close.to_numpy()).all()
     # ...and it is the latest published one: the next session was not yet available
     nxt = np.minimum(pos + 1, len(avail) - 1)
     later = avail[nxt].to_numpy()
     last = pos == len(avail) - 1
-    assert ((later > candle_close.to_numpy()) | last).all()
+    assert ((later >= candle_close.to_numpy()) | last).all()
     # the gathered column is the daily column at the audited session
     gathered = gather(rut_daily["close"].to_numpy(), pos)
     by_session = rut_daily.set_index("session")["close"].reindex(audit[SESSION_COLUMN])

@@ -1,13 +1,20 @@
 """Lookahead-free alignment of daily sessions onto crypto candles.
 
 Contract: a candle opening at ``date`` with timeframe ``tf`` closes at ``date + tf``; freqtrade
-acts on it only then. The candle sees the latest session whose ``available_at`` is ``<=`` that
-close. Example (1h candles, lag 15 min, 2024-07-01 is a regular EDT session: close 20:00 UTC,
-available 20:15 UTC)::
+acts on it only then. The candle sees the latest session whose ``available_at`` is strictly
+before that close (``available_at < close``). Example (1h candles, lag 15 min, 2024-07-01 is a
+regular EDT session: close 20:00 UTC, available 20:15 UTC)::
 
     candle 2024-07-01 19:00 (closes 20:00)  -> session 2024-06-28
     candle 2024-07-01 20:00 (closes 21:00)  -> session 2024-07-01
     1d candle 2024-07-01 00:00 (closes 07-02 00:00) -> session 2024-07-01
+    15m candle 2024-07-01 20:00 (closes 20:15 == available_at) -> session 2024-06-28
+
+Why strictly: live, freqtrade analyses a candle in the first bot loop after it closes, right
+after ``bot_loop_start``; a refresh due at ``available_at`` starts in that very loop and lands
+seconds later, so the candle closing exactly at ``available_at`` is analysed with the previous
+session. The backtest does the same (replay-tested on 15m candles, lag 15). On 1h / 4h / 1d
+candles with the default lag (15 min) no close ever equals an ``available_at``.
 
 Calendar dates are never merged. The mapping (one ``searchsorted`` per pair) is computed once;
 any daily column is then gathered through it, so features can be recomputed per hyperopt
@@ -47,7 +54,8 @@ def session_positions(
     timeframe: str,
     available_at: pd.DatetimeIndex,
 ) -> np.ndarray:
-    """Position (into the daily frame) of the session each candle sees, or -1.
+    """Position (into the daily frame) of the session each candle sees, or -1: the last row
+    with ``available_at < candle close`` (strictly, see the module doc).
 
     ``available_at`` must be increasing (one entry per daily row). O(n log m).
     """
@@ -55,7 +63,7 @@ def session_positions(
     if avail.size > 1 and not (np.diff(avail) > 0).all():
         raise ValueError("available_at must be strictly increasing")
     closes = _utc_ns(candle_dates, "candle dates") + timeframe_delta(timeframe).value
-    return np.searchsorted(avail, closes, side="right").astype(np.int64) - 1
+    return np.searchsorted(avail, closes, side="left").astype(np.int64) - 1
 
 
 def gather(
