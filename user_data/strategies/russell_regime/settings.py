@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .calendar import DEFAULT_PUBLICATION_LAG_MINUTES
+from .calendar import DEFAULT_CALENDAR, DEFAULT_PUBLICATION_LAG_MINUTES, calendar_names
 from .errors import ConfigError
 from .features import PRICE_BASES
 from .gate import PAIR_CLASSES
@@ -26,6 +26,7 @@ MAX_TICKER_LENGTH = 32
 @dataclass(frozen=True)
 class RegimeSettings:
     ticker: str = "^RUT"
+    calendar: str = DEFAULT_CALENDAR  # exchange_calendars code of the index's exchange
     source: str = "yahoo"
     path: Path | None = None
     cache_dir: Path = Path("user_data/data/russell")
@@ -69,6 +70,7 @@ def settings_from_config(config: Mapping[str, Any]) -> RegimeSettings:
         source=pick("source", _choice(SOURCES), "yahoo"),
         path=pick("path", _path, None),
         cache_dir=pick("cache_dir", _path, user_data / "data" / "russell"),
+        calendar=pick("calendar", _calendar, DEFAULT_CALENDAR),
         price_basis=pick("price_basis", _choice(PRICE_BASES), "close"),
         publication_lag_minutes=pick(
             "publication_lag_minutes", _number(0, 24 * 60), DEFAULT_PUBLICATION_LAG_MINUTES
@@ -105,6 +107,12 @@ def _path(value: Any) -> Path:
     if not isinstance(value, str | Path) or not str(value).strip():
         raise ValueError("must be a non-empty path string")
     return Path(value)
+
+
+def _calendar(value: Any) -> str:
+    if not isinstance(value, str) or value not in calendar_names():
+        raise ValueError("must be an exchange_calendars code such as 'XNYS', 'XLON' or 'XTKS'")
+    return value
 
 
 def _choice(options: tuple[str, ...]):
