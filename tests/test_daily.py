@@ -210,17 +210,84 @@ def test_capitalised_yahoo_columns_accepted():
     assert list(out.columns) == ["session", "open", "high", "low", "close", "volume"]
 
 
-def test_volume_optional_and_filled_with_zero():
+def test_volume_optional_and_unknown_when_missing():
     out = validate_daily(_frame().drop(columns=["volume"]), TICKER)
-    assert (out["volume"] == 0.0).all()
+    assert out["volume"].isna().all()  # unknown, not zero: a merge keeps the cached volume
     assert out["volume"].dtype == "float64"
 
 
-def test_missing_volume_values_filled_with_zero():
+def test_missing_volume_values_are_unknown():
     frame = _frame()
     frame.loc[1, "volume"] = np.nan
     out = validate_daily(frame, TICKER)
-    assert out["volume"].tolist() == [1000.0, 0.0, 1002.0, 1003.0]
+    assert out["volume"].isna().tolist() == [False, True, False, False]
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [(-5.0, "volume < 0: -5"), (np.inf, "volume is not finite: inf")],
+)
+def test_bad_volume_rejected(bad, problem):
+    frame = _frame()
+    frame.loc[2, "volume"] = bad
+    _assert_names(_error(frame), "2024-07-03", problem)
+
+
+def test_non_numeric_volume_rejected():
+    frame = _frame()
+    frame["volume"] = frame["volume"].astype(object)
+    frame.loc[1, "volume"] = "lots"
+    _assert_names(_error(frame), "2024-07-02", "volume is not a number: 'lots'")
+
+
+@pytest.mark.parametrize("column", ["open", "high", "low", "close"])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_non_finite_price_rejected(column, bad):
+    frame = _frame()
+    frame.loc[1, column] = bad
+    _assert_names(_error(frame), "2024-07-02", "not finite")
+
+
+def test_inf_parsed_from_csv_text_rejected(tmp_path):
+    path = tmp_path / "inf.csv"
+    path.write_text("date,open,high,low,close\n2024-07-01,1,inf,1,1\n")
+    _assert_names(_error(pd.read_csv(path)), "2024-07-01", "price is not finite")
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [("Close", "close"), ("Date", "date"), ("date", "session"), ("VOLUME", "volume")],
+)
+def test_columns_colliding_after_lower_casing_are_named(columns):
+    frame = _frame().rename(columns={"session": "date"})
+    first, second = columns
+    base = "date" if first.lower() in ("date", "session") else first.lower()
+    frame = frame.rename(columns={base: first})
+    frame[second] = frame[first]
+    err = _error(frame)
+    assert f"'{first}' and '{second}'" in str(err)
+    assert "collide" in str(err)
+
+
+def test_colliding_columns_we_do_not_use_are_ignored():
+    frame = _frame()
+    frame["Adj Close"] = frame["close"]
+    frame["adj close"] = frame["close"]
+    assert list(validate_daily(frame, TICKER).columns) == list(_frame().columns)
+
+
+def test_calendar_check_is_opt_in_and_names_the_first_non_session():
+    frame = _frame(start="2024-07-01")  # bdate_range: 07-01 .. 07-04 (Independence Day)
+    assert len(validate_daily(frame, TICKER)) == 4
+    _assert_names(
+        _error_with_calendar(frame), "2024-07-04", "not a XNYS session (Thursday)"
+    )
+
+
+def _error_with_calendar(frame: pd.DataFrame) -> DataValidationError:
+    with pytest.raises(DataValidationError) as info:
+        validate_daily(frame, TICKER, calendar="XNYS")
+    return info.value
 
 
 def test_extra_columns_dropped():

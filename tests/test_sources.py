@@ -111,11 +111,13 @@ def test_nan_close_on_the_in_progress_bar_is_dropped_not_an_error():
     assert sessions(out) == ["2024-06-28"]
 
 
-def test_nan_close_on_a_completed_session_is_a_validation_error():
+def test_nan_close_on_a_completed_session_is_left_to_the_merge():
+    # the merge keeps the cached row of a cached session, and rejects a bad new one
     raw = yahoo_frame(["2024-06-27", "2024-06-28"])
     raw.loc[raw.index[0], "Close"] = float("nan")
-    with pytest.raises(DataValidationError, match="close is NaN"):
-        normalize_yahoo(raw, "^RUT", LATER)
+    out = normalize_yahoo(raw, "^RUT", LATER)
+    assert sessions(out) == ["2024-06-27", "2024-06-28"]
+    assert out["close"].isna().tolist() == [True, False]
 
 
 def test_no_completed_session_is_a_source_error():
@@ -151,9 +153,63 @@ def test_all_nan_closes_is_a_source_error():
         normalize_yahoo(raw, "^RUT", LATER)
 
 
-def test_missing_volume_is_filled_with_zero():
+def test_missing_volume_is_unknown_not_zero():
     out = normalize_yahoo(yahoo_frame(["2024-07-01"]).drop(columns=["Volume"]), "^RUT", LATER)
-    assert out["volume"].tolist() == [0.0]
+    assert out["volume"].isna().tolist() == [True]
+
+
+# --- exchange sessions -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "label"), [("2024-07-06", "Saturday"), ("2024-07-04", "Thursday")]
+)
+def test_yahoo_answer_with_a_non_session_date_is_rejected_naming_it(bad, label):
+    raw = yahoo_frame(["2024-07-02", "2024-07-03", bad, "2024-07-08"])
+    raw = raw.sort_index()
+    with pytest.raises(DataValidationError, match=f"session {bad}: not a XNYS session \\({label}"):
+        normalize_yahoo(raw, "^RUT", LATER)
+
+
+def test_yahoo_answer_dated_one_day_early_is_rejected():
+    # the whole series shifted one day early: Monday 07-08 is labelled Sunday 07-07
+    real = ["2024-07-02", "2024-07-03", "2024-07-05", "2024-07-08", "2024-07-09"]
+    early = [f"{pd.Timestamp(d) - pd.Timedelta(days=1):%Y-%m-%d}" for d in real]
+    with pytest.raises(DataValidationError, match="2024-07-04: not a XNYS session") as info:
+        normalize_yahoo(yahoo_frame(early), "^RUT", pd.Timestamp("2024-07-09 12:00", tz=NY))
+    assert pd.Timestamp(info.value.session) == pd.Timestamp("2024-07-04")  # 07-05 labelled 07-04
+    assert "Thursday; 2 such dates" in str(info.value)  # and 07-08 labelled Sunday 07-07
+
+
+def test_a_non_us_calendar_accepts_its_own_sessions_and_closes():
+    # 2024-07-04 is a London session (US holiday); 2024-08-26 is a UK bank holiday
+    raw = yahoo_frame(["2024-07-03", "2024-07-04"], tz="Europe/London")
+    with pytest.raises(SourceError, match="not midnight"):  # Yahoo stamps are New York midnight
+        normalize_yahoo(raw, "^FTSE", LATER, calendar="XLON")
+    out = normalize_yahoo(yahoo_frame(["2024-07-03", "2024-07-04"]), "^FTSE", LATER,
+                          calendar="XLON")
+    assert sessions(out) == ["2024-07-03", "2024-07-04"]
+    with pytest.raises(DataValidationError, match="2024-08-26: not a XLON session"):
+        normalize_yahoo(yahoo_frame(["2024-08-23", "2024-08-26"]), "^FTSE", LATER,
+                        calendar="XLON")
+    # the London close (16:30 Europe/London = 15:30 UTC in summer) + lag makes it available
+    before = pd.Timestamp("2024-07-04 15:44", tz="UTC")
+    after = pd.Timestamp("2024-07-04 15:45", tz="UTC")
+    frame = yahoo_frame(["2024-07-03", "2024-07-04"])
+    assert sessions(normalize_yahoo(frame, "^FTSE", before, calendar="XLON"))[-1] == "2024-07-03"
+    assert sessions(normalize_yahoo(frame, "^FTSE", after, calendar="XLON"))[-1] == "2024-07-04"
+
+
+def test_file_with_a_holiday_row_is_rejected_by_file_source_and_read_daily_file(tmp_path):
+    path = tmp_path / "holiday.csv"
+    path.write_text(
+        "date,open,high,low,close\n2024-07-03,1,2,1,1.5\n2024-07-04,1,2,1,1.5\n"
+        "2024-07-05,1,2,1,1.5\n"
+    )
+    with pytest.raises(DataValidationError, match="2024-07-04: not a XNYS session \\(Thursday\\)"):
+        FileSource(path, "^RUT").fetch(LATER)
+    with pytest.raises(DataValidationError, match="2024-07-04"):
+        read_daily_file(path, "^RUT", calendar="XNYS")
 
 
 @pytest.mark.parametrize("price_first", [True, False])
@@ -309,6 +365,11 @@ def test_tz_aware_dates_in_a_file_are_a_validation_error(rut_daily, tmp_path):
 
 
 # --- make_source -----------------------------------------------------------------------------
+
+
+def test_make_source_passes_the_calendar(tmp_path):
+    assert make_source("yahoo", "^FTSE", None, calendar="XLON").calendar == "XLON"
+    assert make_source("file", "^FTSE", str(tmp_path / "r.csv"), "XLON").calendar == "XLON"
 
 
 def test_make_source_builds_yahoo_and_file_sources(tmp_path):

@@ -87,11 +87,11 @@ def check_sessions(
     bad = non_sessions(sessions, calendar)
     if len(bad):
         day = bad[0]
-        more = f" ({len(bad)} such dates)" if len(bad) > 1 else ""
+        more = f"; {len(bad)} such dates" if len(bad) > 1 else ""
         raise DataValidationError(
             ticker,
-            f"{day:%Y-%m-%d} ({day:%A}) is not a {calendar} session{more}; a shifted or "
-            "mislabelled series? (set russell_regime.calendar for a non-US index)",
+            f"not a {calendar} session ({day:%A}{more}): a shifted or mislabelled series? "
+            "(set russell_regime.calendar for a non-US index)",
             day,
         )
 
