@@ -45,13 +45,13 @@ def test_online_job_downloads_index_and_candles_before_backtesting(tmp_path, mon
         lambda ticker, source, cache_dir, now, **kw: calls.append(("index", ticker, source)),
     )
 
-    def fake_freqtrade(argv):
+    def fake_freqtrade(argv, command=None):
         calls.append(("freqtrade", argv[0], argv))
-        raise SystemExit(0)
+        return 0 if argv[0] == "download-data" else 3
 
-    monkeypatch.setattr("freqtrade.main.main", fake_freqtrade)
+    monkeypatch.setattr("russell_regime.ftrun.run_command", fake_freqtrade)
     code = main(["backtest", "--timerange", "20240101-20240201", "--userdir", str(tmp_path)])
-    assert code == 0
+    assert code == 3  # the backtest's exit code is passed through
     assert [c[:2] for c in calls] == [
         ("index", "^RUT"), ("freqtrade", "download-data"), ("freqtrade", "backtesting")
     ]

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from russell_regime.cache import cache_file, load_cache
-from russell_regime.cli import main, resolve_options
+from russell_regime.cli import main
+from russell_regime.config_file import with_section_overrides
 from russell_regime.download import download
 from russell_regime.errors import ConfigError, SourceError
 from russell_regime.sources import YahooSource
@@ -30,7 +31,7 @@ def test_download_from_file_creates_the_cache(rut_csv, tmp_path, capsys):
     assert len(cached) == 9523
     out = capsys.readouterr().out
     assert "^RUT: 9523 sessions 1987-09-10 .. 2025-06-30 (9523 new, 0 revised)" in out
-    assert "_5ERUT.feather" in out
+    assert cache_file(tmp_path, "^RUT").name in out
 
 
 def test_second_download_merges_idempotently(rut_csv, tmp_path, capsys):
@@ -53,7 +54,7 @@ def test_bad_source_exits_2_naming_the_value(tmp_path, capsys):
 
 def test_file_source_without_path_exits_2(tmp_path, capsys):
     assert run("--source", "file", "--cache-dir", str(tmp_path)) == 2
-    assert "needs a path" in capsys.readouterr().err
+    assert "needs 'path'" in capsys.readouterr().err
 
 
 def test_missing_data_file_exits_2_naming_it(tmp_path, capsys):
@@ -92,15 +93,19 @@ def test_missing_config_exits_2(tmp_path, capsys):
     assert "absent.json" in capsys.readouterr().err
 
 
-def test_resolve_options_prefers_cli_then_config_then_default():
-    defaults = {"ticker": "^RUT", "source": "yahoo", "path": None}
-    opts = resolve_options({"ticker": "IWM", "source": None}, {"source": "file"}, defaults)
-    assert opts == {"ticker": "IWM", "source": "file", "path": None}
+def test_section_overrides_put_cli_flags_over_the_section():
+    config = {"russell_regime": {"source": "file", "publication_lag_minutes": 30}, "x": 1}
+    merged = with_section_overrides(config, {"ticker": "IWM"}, Path("c.json"))
+    assert merged["russell_regime"] == {
+        "source": "file", "publication_lag_minutes": 30, "ticker": "IWM"
+    }
+    assert merged["x"] == 1
+    assert config["russell_regime"] == {"source": "file", "publication_lag_minutes": 30}
 
 
-def test_resolve_options_rejects_a_non_string_config_value():
-    with pytest.raises(ConfigError, match=r"russell_regime\.ticker .* 42"):
-        resolve_options({}, {"ticker": 42}, {"ticker": "^RUT"})
+def test_section_overrides_reject_a_section_that_is_not_an_object():
+    with pytest.raises(ConfigError, match=r"c\.json: 'russell_regime' must be an object.*list"):
+        with_section_overrides({"russell_regime": ["^RUT"]}, {}, Path("c.json"))
 
 
 def test_download_refetches_only_the_tail_once_cached(tmp_path):

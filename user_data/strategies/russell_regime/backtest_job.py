@@ -31,6 +31,7 @@ import pandas as pd
 
 from .config_file import caller_path
 from .errors import RegimeError, SourceError
+from .settings import RegimeSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_TIMERANGE = "20200101-20250630"
@@ -104,10 +105,11 @@ def run_backtest_job(args: argparse.Namespace) -> int:
         for needed in (binance, index):
             if not needed.exists():
                 raise RegimeError(f"offline data folder {data}: {needed} not found")
+        section = {"source": "file", "path": str(index)}
+        job_settings(args.config, args.userdir, section)  # one clear line before freqtrade
         with tempfile.TemporaryDirectory() as tmp:
             overlay = Path(tmp) / "offline.json"
-            section = {"russell_regime": {"source": "file", "path": str(index)}}
-            overlay.write_text(json.dumps(section))
+            overlay.write_text(json.dumps({"russell_regime": section}))
             argv = freqtrade_args(
                 [args.config, overlay], args.timerange, args.userdir, binance, args.extra
             )
@@ -139,13 +141,10 @@ def _online(args: argparse.Namespace) -> int:
 def _index_online(args: argparse.Namespace) -> None:
     """Download the index into the cache; fall back to a cache that covers the timerange."""
     from .cache import DailyCache
-    from .config_file import read_config
     from .download import download
     from .live import default_source
-    from .settings import settings_from_config
 
-    config = read_config(args.config)
-    settings = settings_from_config({**config, "user_data_dir": str(args.userdir)})
+    settings = job_settings(args.config, args.userdir, {})
     now = pd.Timestamp.now(tz="UTC")
     try:
         download(settings.ticker, default_source(settings), settings.cache_dir, now=now)
@@ -166,6 +165,16 @@ def _index_online(args: argparse.Namespace) -> None:
         f"index download failed ({failure}) and {held}; pass --data DIR (a folder with "
         "binance/ and index/RUT.csv) to backtest offline, or go online"
     )
+
+
+def job_settings(config_path: Path, userdir: Path, overrides: dict[str, Any]) -> RegimeSettings:
+    """The russell_regime settings the backtest will use, validated (ConfigError otherwise):
+    the config read like freqtrade (env overrides), ``overrides`` on top of its section."""
+    from .config_file import read_config, with_section_overrides
+    from .settings import settings_from_config
+
+    config = with_section_overrides(read_config(config_path), overrides, config_path)
+    return settings_from_config({**config, "user_data_dir": str(userdir)})
 
 
 def _backtest_into(holder: dict[str, Any]):

@@ -6,75 +6,30 @@ with code 2; argparse usage errors exit with 2 as usual.
 
 Options left out on the command line come from the ``"russell_regime"`` section of the
 freqtrade config given with ``--config`` (read like freqtrade: comments allowed,
-``FREQTRADE__RUSSELL_REGIME__*`` env overrides), then from the built-in defaults.
+``FREQTRADE__RUSSELL_REGIME__*`` env overrides), then from the built-in defaults; the result
+is validated by ``settings.settings_from_config``, the strategy's own path. Relative paths on
+the command line are taken from the caller's directory (``config_file.caller_path``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from .backtest_job import add_backtest_command
-from .cache import DEFAULT_CACHE_DIR
-from .config_file import read_config
-from .errors import ConfigError, RegimeError
+from .config_file import caller_path, read_config, with_section_overrides
+from .errors import RegimeError
 from .evidence.commands import add_evidence_commands
 from .live import add_status_command
 
-CONFIG_SECTION = "russell_regime"
-DOWNLOAD_DEFAULTS: Mapping[str, str | None] = {
-    "ticker": "^RUT",
-    "source": "yahoo",
-    "path": None,
-    "cache_dir": str(DEFAULT_CACHE_DIR),
-}
-
-
-# --- pure core -------------------------------------------------------------------------------
-
-
-def resolve_options(
-    cli: Mapping[str, Any], section: Mapping[str, Any], defaults: Mapping[str, Any]
-) -> dict[str, Any]:
-    """For each key of ``defaults``: the CLI value if given (not None), else the config
-    section's, else the default. Config values must be strings (ConfigError otherwise)."""
-    resolved: dict[str, Any] = {}
-    for key, default in defaults.items():
-        if cli.get(key) is not None:
-            resolved[key] = cli[key]
-        elif section.get(key) is not None:
-            value = section[key]
-            if not isinstance(value, str) or not value:
-                raise ConfigError(
-                    f"{CONFIG_SECTION}.{key} must be a non-empty string, got {value!r}"
-                )
-            resolved[key] = value
-        else:
-            resolved[key] = default
-    return resolved
-
-
-def config_section(config: Any, path: Path) -> Mapping[str, Any]:
-    """The ``russell_regime`` section of a parsed config ({} when absent)."""
-    if not isinstance(config, dict):
-        raise ConfigError(f"config {path} must hold a JSON object")
-    section = config.get(CONFIG_SECTION, {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"config {path}: '{CONFIG_SECTION}' must be an object, got {section!r}")
-    return section
+DOWNLOAD_KEYS = ("ticker", "source", "path", "cache_dir")
 
 
 # --- I/O edges -------------------------------------------------------------------------------
-
-
-def read_config_section(path: Path | None) -> Mapping[str, Any]:
-    """The ``russell_regime`` section of the config at ``path`` with env-var overrides."""
-    return config_section(read_config(path), Path(path) if path else Path("<environment>"))
 
 
 def _add_download(subparsers: argparse._SubParsersAction) -> None:
@@ -83,13 +38,14 @@ def _add_download(subparsers: argparse._SubParsersAction) -> None:
         help="fetch daily bars into the cache",
         description="Fetch daily bars from a source and merge them into the disk cache.",
     )
-    parser.add_argument("--ticker", help=f"ticker (default {DOWNLOAD_DEFAULTS['ticker']})")
+    parser.add_argument("--ticker", help="ticker (default: the config's, else ^RUT)")
     parser.add_argument(
-        "--source", metavar="{yahoo,file}", help=f"source (default {DOWNLOAD_DEFAULTS['source']})"
+        "--source", metavar="{yahoo,file}", help="source (default: the config's, else yahoo)"
     )
     parser.add_argument("--path", help="data file for --source file (.csv/.feather/.parquet)")
     parser.add_argument(
-        "--cache-dir", dest="cache_dir", help=f"cache directory (default {DEFAULT_CACHE_DIR})"
+        "--cache-dir", dest="cache_dir",
+        help="cache directory (default: the config's, else <user_data_dir>/data/russell)",
     )
     parser.add_argument(
         "--config", type=Path, help="freqtrade config with a russell_regime section"
@@ -99,15 +55,29 @@ def _add_download(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_download(args: argparse.Namespace) -> int:
+    """Settings from the config section with the CLI flags on top, validated like the
+    strategy's (publication lag, fetch timeout, cache_dir, user_data_dir all honoured)."""
     from .download import download
-    from .sources import make_source
+    from .live import default_source
+    from .settings import settings_from_config
 
-    opts = resolve_options(vars(args), read_config_section(args.config), DOWNLOAD_DEFAULTS)
-    source = make_source(opts["source"], opts["ticker"], opts["path"])
+    config_path = caller_path(args.config) if args.config is not None else None
+    cli = vars(args).copy()
+    for key in ("path", "cache_dir"):
+        if cli.get(key) is not None and str(cli[key]).strip():
+            cli[key] = str(caller_path(Path(cli[key])))
+    config = read_config(config_path)
+    settings = settings_from_config(
+        with_section_overrides(
+            config,
+            {key: cli[key] for key in DOWNLOAD_KEYS if cli.get(key) is not None},
+            config_path or Path("<environment>"),
+        )
+    )
     download(
-        opts["ticker"],
-        source,
-        Path(opts["cache_dir"]),
+        settings.ticker,
+        default_source(settings),
+        settings.cache_dir,
         now=pd.Timestamp.now(tz="UTC"),
         progress=not args.no_progress,
     )
@@ -135,3 +105,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegimeError as exc:
         print(f"russell_regime {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file or folder the command needs: one line, no traceback
+        print(f"russell_regime {args.command}: error: {exc}", file=sys.stderr)
+        return 1

@@ -8,10 +8,13 @@ variables on top, so ``FREQTRADE__RUSSELL_REGIME__SOURCE=file`` means the same t
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+
+SECTION = "russell_regime"
 
 
 def read_config(path: Path | None) -> dict[str, Any]:
@@ -29,7 +32,31 @@ def read_config(path: Path | None) -> dict[str, Any]:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
         if not isinstance(config, dict):
             raise ConfigError(f"config {path} must hold a JSON object")
-    return deep_merge_dicts(environment_vars_to_dict(), config)
+    try:
+        return deep_merge_dicts(environment_vars_to_dict(), config)
+    except (TypeError, AttributeError) as exc:  # an env override below a non-object value
+        raise ConfigError(
+            f"config {path}: FREQTRADE__* environment overrides do not fit it ({exc})"
+        ) from exc
+
+
+def with_section_overrides(
+    config: Any, overrides: Mapping[str, Any], path: Path
+) -> dict[str, Any]:
+    """``config`` with ``overrides`` on top of its ``russell_regime`` section (pure; the input
+    is not changed). ConfigError naming ``path`` when the config or the section is not an
+    object; a missing or null section counts as empty."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"config {path} must hold a JSON object")
+    section = config.get(SECTION)
+    if section is None:
+        section = {}
+    if not isinstance(section, Mapping):
+        raise ConfigError(
+            f"config {path}: '{SECTION}' must be an object, got "
+            f"{type(section).__name__}: {section!r}"
+        )
+    return {**config, SECTION: {**section, **overrides}}
 
 
 CALLER_DIR_ENV = "R2K_CALLER_DIR"
