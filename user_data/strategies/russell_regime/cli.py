@@ -80,6 +80,7 @@ def _run_download(args: argparse.Namespace) -> int:
         settings.cache_dir,
         now=pd.Timestamp.now(tz="UTC"),
         progress=not args.no_progress,
+        calendar=settings.calendar,
     )
     return 0
 

@@ -74,11 +74,15 @@ ParamsFor = Callable[[str], GateParams]
 def default_source(settings: RegimeSettings) -> DailySource:
     """The live source of ``settings``: Yahoo with the configured timeout, or the file."""
     if settings.source == "file" and settings.path is not None:
-        return FileSource(Path(settings.path), settings.ticker, settings.publication_lag_minutes)
+        return FileSource(
+            Path(settings.path), settings.ticker, settings.publication_lag_minutes,
+            calendar=settings.calendar,
+        )
     return YahooSource(
         settings.ticker,
         timeout=settings.fetch_timeout_seconds,
         lag_minutes=settings.publication_lag_minutes,
+        calendar=settings.calendar,
     )
 
 
