@@ -40,8 +40,8 @@ class IndependentGate:
         self.cache: dict[tuple, pd.Series] = {}
 
     def conditions(self, candle_close: pd.Timestamp, **p) -> dict[str, bool]:
-        k = int(np.searchsorted(self.available, candle_close, side="right")) - 1
-        assert k >= 0 and self.available[k] <= candle_close
+        k = int(np.searchsorted(self.available, candle_close, side="left")) - 1
+        assert k >= 0 and self.available[k] < candle_close
         key = (k, tuple(sorted(p.items())))
         if key not in self.cache:
             f = regime_features(
@@ -201,3 +201,91 @@ def test_exit_on_risk_off_exits_when_the_class_gate_closes(shared_data, tmp_path
         assert tagged.tolist() == closes.tolist(), pair
         assert frame.loc[closes, "exit_long"].eq(1).all()
     assert (trades["exit_reason"] == "r2k_risk_off").any()
+
+
+# --- index data ending before the candles: the live staleness rule per candle ---------------
+
+TRUNCATED_AT = "2021-03-31"  # the default gate is open (ath) on that session
+STALE_FROM = pd.Timestamp("2021-04-01 23:15", tz="UTC")  # 04-01 available 20:15 + 180 min
+
+
+@pytest.fixture(scope="module")
+def truncated_csv(rut_daily, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("truncated") / "rut_to_2021-03.csv"
+    rows = rut_daily[rut_daily["session"] <= TRUNCATED_AT]
+    rows.assign(session=rows["session"].dt.strftime("%Y-%m-%d")).rename(
+        columns={"session": "date"}
+    ).to_csv(path, index=False)
+    return path
+
+
+def _truncated_run(shared_data, tmp_path, truncated_csv, policy: str):
+    config = backtest_config(
+        shared_data, tmp_path / policy, "20210101-20210901",
+        pairs=["BTC/USDT", "ETH/USDT", "SOL/USDT"],
+        regime={"path": str(truncated_csv), "stale_policy": policy},
+    )
+    return run_backtest(config)
+
+
+def _entries(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    rows = [f.loc[f["enter_long"].eq(1), ["date", "enter_tag"]] for f in frames.values()]
+    out = pd.concat(rows)
+    return out.assign(close=out["date"] + pd.Timedelta(hours=1))
+
+
+def test_backtest_blocks_entries_after_the_index_data_ends(
+    shared_data, tmp_path, truncated_csv, caplog
+) -> None:
+    with caplog.at_level("WARNING"):
+        trades, frames, strategy_bt = _truncated_run(
+            shared_data, tmp_path, truncated_csv, "block_entries"
+        )
+    entries = _entries(frames)
+    assert (entries["close"] < STALE_FROM).sum() > 0  # entries while the data is fresh
+    assert (entries["close"] >= STALE_FROM).sum() == 0  # none once the data is stale
+    assert (pd.to_datetime(trades["open_date"]) < STALE_FROM + pd.Timedelta(hours=1)).all()
+    for frame in frames.values():
+        close = frame["date"] + pd.Timedelta(hours=1)
+        assert frame["r2k_stale"].tolist() == (close >= STALE_FROM).tolist()
+    ends = [r for r in caplog.records if "data ends at session 2021-03-31" in r.getMessage()]
+    assert len(ends) == 1, [r.getMessage() for r in caplog.records]
+    assert "stale_policy block_entries" in ends[0].getMessage()
+
+
+def test_backtest_keeps_the_last_gate_after_the_data_ends_with_last_known(
+    shared_data, tmp_path, truncated_csv
+) -> None:
+    _, frames, _ = _truncated_run(shared_data, tmp_path, truncated_csv, "last_known")
+    late = _entries(frames).query("close >= @STALE_FROM")
+    assert len(late) > 0
+    assert set(late["enter_tag"]) == {"r2k_ath"}  # the gate of 2021-03-31, frozen
+
+
+def test_backtest_ignores_the_gate_after_the_data_ends_with_ignore_gate(
+    shared_data, tmp_path, truncated_csv
+) -> None:
+    _, frames, _ = _truncated_run(shared_data, tmp_path, truncated_csv, "ignore_gate")
+    entries = _entries(frames)
+    late = entries[entries["close"] >= STALE_FROM]
+    assert len(late) > 0 and set(late["enter_tag"]) == {"r2k_stale_ignored"}
+    assert "r2k_stale_ignored" not in set(entries.loc[entries["close"] < STALE_FROM, "enter_tag"])
+
+
+def test_russell_report_counts_candles_gate_signals_and_blocks(gated) -> None:
+    _, frames, backtesting = gated
+    report = backtesting.strategylist[0].russell_report
+    assert set(report) == set(ALL_PAIRS)
+    assert report["BTC/USDT"]["pair_class"] == "btc" and report["SOL/USDT"]["pair_class"] == "alt"
+    strategy = backtesting.strategylist[0]
+    for pair, frame in frames.items():
+        row = report[pair]
+        signals = strategy.base_entry(frame).to_numpy()
+        gate = frame[f"r2k_gate_{row['pair_class']}"].to_numpy(dtype=bool)
+        assert row["candles"] == len(frame)
+        assert row["signals"] == int(signals.sum()) > 0
+        assert row["gate_open"] == int(gate.sum())
+        assert row["blocked"] == int((signals & ~gate).sum())
+        assert row["signals"] - row["blocked"] == int(frame["enter_long"].eq(1).sum())
+        assert row["stale"] == 0
+    assert sum(r["blocked"] for r in report.values()) > 0

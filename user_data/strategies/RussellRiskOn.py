@@ -5,6 +5,9 @@ Long only. The base signal (EMA trend + ADX/RSI guard) enters when the pair's cl
 breakout above long-term resistance, or resistance-turned-support retest. Exits are never
 blocked by the gate. Russell data is aligned so each candle sees only sessions that had
 closed (plus a publication lag) before the candle closed; see ``russell_regime.align``.
+Backtest and hyperopt apply the live staleness rule per candle (``refresh.stale_mask``): a
+candle whose expected session is missing beyond ``stale_grace_minutes`` (e.g. after the index
+data ends) follows ``stale_policy``.
 
 Config: the ``russell_regime`` section of config.json (see README). Hyperopt the gate with
 ``--spaces russell``.
@@ -20,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import talib.abstract as ta
 from freqtrade.enums import RunMode
-from freqtrade.exceptions import ConfigurationError
+from freqtrade.exceptions import ConfigurationError, OperationalException
 from freqtrade.strategy import (
     CategoricalParameter,
     DecimalParameter,
@@ -35,15 +38,20 @@ if str(Path(__file__).parent) not in sys.path:
     sys.path.append(str(Path(__file__).parent))
 
 from russell_regime.align import gather  # noqa: E402
-from russell_regime.errors import ConfigError  # noqa: E402
+from russell_regime.errors import ConfigError, RegimeError  # noqa: E402
 from russell_regime.gate import MODES, PAIR_CLASSES, GateParams, pair_class  # noqa: E402
 from russell_regime.live import LiveRegime  # noqa: E402
 from russell_regime.provider import RegimeProvider  # noqa: E402
+from russell_regime.refresh import BLOCK, IGNORE, POLICY_EFFECT, entry_override  # noqa: E402
 from russell_regime.settings import settings_from_config  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
 LIVE_MODES = (RunMode.LIVE, RunMode.DRY_RUN)
+# Modes whose results freqtrade caches by a hash of strategy.config: the index data is loaded
+# when the strategy is built, before that hash, and its fingerprint goes into the config.
+RESULT_CACHE_MODES = (RunMode.BACKTEST, RunMode.HYPEROPT)
+DATA_FINGERPRINT_KEY = "russell_regime_data"
 
 
 class RussellRiskOn(IStrategy):
@@ -117,6 +125,10 @@ class RussellRiskOn(IStrategy):
     }
 
     live: LiveRegime | None = None  # dry-run / live only: background refresh + staleness
+    # Per pair, filled by populate_entry_trend (last call wins): pair_class, candles, gate_open
+    # (candles whose effective gate is open), signals (base entries before the gate), blocked
+    # (signals the gate removed), stale (candles on stale index data).
+    russell_report: dict[str, dict]
 
     def __init__(self, config: dict) -> None:
         super().__init__(config)
@@ -125,6 +137,10 @@ class RussellRiskOn(IStrategy):
         except ConfigError as exc:  # freqtrade prints a ConfigurationError as one clear line
             raise ConfigurationError(str(exc)) from exc
         self.regime = RegimeProvider(self.regime_settings)
+        self.russell_report = {}
+        self._data_end_logged = -1  # provider version whose data end was logged
+        if config.get("runmode") in RESULT_CACHE_MODES:
+            self._load_offline()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -133,8 +149,18 @@ class RussellRiskOn(IStrategy):
             notify = lambda text: self.dp.send_msg(text)  # noqa: E731
             self.live = LiveRegime(self.regime, self.gate_params, notify=notify)
             self.live.start()
-        else:
+        elif not self.regime.loaded:
+            self._load_offline()
+
+    def _load_offline(self) -> None:
+        """Load the file / cache; a RegimeError becomes freqtrade's one-line error (no
+        traceback). Records the data's fingerprint in the config so freqtrade never reuses a
+        cached backtest result computed with other index data."""
+        try:
             self.regime.load_offline()
+        except RegimeError as exc:
+            raise OperationalException(f"russell_regime: {exc}") from exc
+        self.config[DATA_FINGERPRINT_KEY] = self.regime.fingerprint()
 
     def bot_loop_start(self, current_time: datetime, **kwargs) -> None:
         """Live / dry-run: install finished refreshes, start due ones; never waits."""
@@ -180,7 +206,27 @@ class RussellRiskOn(IStrategy):
         for column in audit.columns:
             dataframe[column] = audit[column].array  # keeps datetime dtypes; no object array
         dataframe["r2k_close"] = gather(self.regime.daily["close"].to_numpy(), positions)
+        stale = self.regime.stale(positions, dataframe["date"], self.timeframe)
+        dataframe["r2k_stale"] = stale
+        if self.live is None and stale.any():
+            self._log_data_end(dataframe["date"], stale, metadata["pair"])
         return dataframe
+
+    def _log_data_end(self, dates: Series, stale: np.ndarray, pair: str) -> None:
+        """Once per installed data: where the index data ends and what stale candles do."""
+        if self._data_end_logged == self.regime.version:
+            return
+        self._data_end_logged = self.regime.version
+        s = self.regime_settings
+        daily = self.regime.daily
+        last = f"{daily['session'].iloc[-1]:%Y-%m-%d}" if len(daily) else "none"
+        first_stale = dates.iloc[int(np.argmax(stale))]
+        logger.warning(
+            "Russell %s data ends at session %s; %s: %d of %d candles from %s on see stale "
+            "index data (allowance %g min): %s (stale_policy %s)",
+            s.ticker, last, pair, int(stale.sum()), len(stale), first_stale, s.stale_grace_minutes,
+            POLICY_EFFECT.get(s.stale_policy, "entries blocked"), s.stale_policy,
+        )
 
     def base_entry(self, dataframe: DataFrame) -> Series:
         """The crypto signal alone: fast EMA crosses above slow EMA in an ADX trend, RSI not hot."""
@@ -206,15 +252,28 @@ class RussellRiskOn(IStrategy):
             dataframe[f"r2k_{feature}"] = gather(daily[feature].to_numpy(), positions)
         gate_open = gather(daily["gate_open"].to_numpy(), positions)
         tag = gather(daily["gate_tag"].to_numpy(), positions, fill="")
-        override = self.live.entry_override() if self.live is not None else None
-        if override == "block":  # stale data, stale_policy block_entries
-            gate_open = np.zeros(len(dataframe), dtype=bool)
-        elif override == "ignore":  # stale data, stale_policy ignore_gate
-            gate_open = np.ones(len(dataframe), dtype=bool)
-            tag = np.full(len(dataframe), "stale_ignored", dtype=object)
-        enter = self.base_entry(dataframe).to_numpy() & gate_open
+        if self.live is not None:  # live: the loop's verdict on the data in hand now
+            stale = np.full(len(dataframe), self.live.state.stale)
+        else:  # backtest / hyperopt: the same rule at each candle's close
+            stale = dataframe["r2k_stale"].to_numpy(dtype=bool)
+        override = entry_override(True, self.regime_settings.stale_policy)
+        if override == BLOCK:  # stale_policy block_entries
+            gate_open = gate_open & ~stale
+        elif override == IGNORE:  # stale_policy ignore_gate
+            gate_open = gate_open | stale
+            tag = np.where(stale, "stale_ignored", tag)
+        signals = self.base_entry(dataframe).to_numpy()
+        enter = signals & gate_open
         dataframe.loc[enter, "enter_long"] = 1
         dataframe.loc[enter, "enter_tag"] = np.char.add("r2k_", tag[enter].astype(str))
+        self.russell_report[metadata["pair"]] = {
+            "pair_class": self._class(metadata),
+            "candles": len(dataframe),
+            "gate_open": int(gate_open.sum()),
+            "signals": int(signals.sum()),
+            "blocked": int((signals & ~gate_open).sum()),
+            "stale": int(stale.sum()),
+        }
         return dataframe
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:

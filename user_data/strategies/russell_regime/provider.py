@@ -8,17 +8,20 @@ pair only gathers through its candle -> session positions.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import calendar
-from .align import audit_columns, session_positions
+from .align import audit_columns, session_positions, timeframe_delta
 from .cache import DailyCache
 from .daily import validate_daily
 from .errors import RegimeError
 from .gate import GateParams, class_features, gate_from_features
+from .refresh import NO_SESSION, calendar_availability, stale_mask
 from .settings import RegimeSettings
 from .sources import read_daily_file
 
@@ -87,6 +90,38 @@ class RegimeProvider:
         """Daily-row position each candle sees (-1 before the first available session)."""
         return session_positions(candle_dates, timeframe, self.available_at)
 
+    def stale(self, positions: np.ndarray, candle_dates: pd.Series, timeframe: str) -> np.ndarray:
+        """Per candle: is the data it sees stale at its close (:func:`refresh.stale_mask`, the
+        live rule)? True where a session the calendar made available ``stale_grace_minutes``
+        before the close is missing, e.g. every candle after the data ends."""
+        s = self.settings
+        closes = _close_ns(candle_dates, timeframe)
+        avail = self.available_at.as_unit("ns").asi8
+        newest = np.full(len(positions), NO_SESSION, dtype=np.int64)
+        if avail.size:
+            newest = np.where(positions >= 0, avail[np.maximum(positions, 0)], NO_SESSION)
+        return stale_mask(
+            closes, newest, calendar_availability(s.publication_lag_minutes),
+            s.stale_grace_minutes,
+        )
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Identity of the data installed: ticker, source, rows, first/last session and a hash
+        of every value (freqtrade's backtest cache keys on it, see RussellRiskOn)."""
+        s, daily = self.settings, self._daily
+        digest = hashlib.sha1(usedforsecurity=False)
+        for column in daily.columns:
+            digest.update(column.encode())
+            digest.update(np.ascontiguousarray(daily[column].to_numpy()).tobytes())
+        return {
+            "ticker": s.ticker,
+            "source": s.source if s.source != "file" else f"file {s.path}",
+            "rows": len(daily),
+            "first": f"{daily['session'].iloc[0]:%Y-%m-%d}" if len(daily) else None,
+            "last": f"{daily['session'].iloc[-1]:%Y-%m-%d}" if len(daily) else None,
+            "sha1": digest.hexdigest(),
+        }
+
     def audit(self, positions: np.ndarray) -> pd.DataFrame:
         """``r2k_session`` and ``r2k_available_at`` for the given positions."""
         return audit_columns(positions, self.daily["session"], self.available_at)
@@ -104,6 +139,11 @@ class RegimeProvider:
                 params,
             ),
         )
+
+
+def _close_ns(candle_dates: pd.Series, timeframe: str) -> np.ndarray:
+    dates = pd.DatetimeIndex(candle_dates).tz_convert("UTC").as_unit("ns").asi8
+    return dates + timeframe_delta(timeframe).value
 
 
 def _memoised(memo: OrderedDict, key, compute) -> pd.DataFrame:
