@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pandas as pd
 import pytest
 
 from russell_regime import cache as cache_module
 from russell_regime.cache import (
+    MAX_STEM,
     DailyCache,
     cache_file,
+    legacy_cache_file,
     load_cache,
     merge_sessions,
     ticker_of,
     write_cache,
 )
-from russell_regime.errors import DataValidationError, SourceError
+from russell_regime.errors import ConfigError, DataValidationError, SourceError
 
 
 def daily(dates: list[str], close: float = 100.0) -> pd.DataFrame:
@@ -40,46 +43,70 @@ def daily(dates: list[str], close: float = 100.0) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("ticker", "name"),
     [
-        ("^RUT", "_5ERUT.feather"),
-        ("RTY=F", "RTY_3DF.feather"),
+        ("^RUT", "^RUT.feather"),
+        ("RTY=F", "RTY=F.feather"),
         ("IWM", "IWM.feather"),
         ("BRK.B", "BRK.B.feather"),
+        ("BRK-B", "BRK-B.feather"),
+        ("^GSPC", "^GSPC.feather"),
         ("_5ERUT", "_5F5ERUT.feather"),
+        ("rut", "_72_75_74.feather"),
+        ("CON", "_43ON.feather"),
+        ("nul.x", "_6E_75_6C._78.feather"),
+        ("COM1.B", "_43OM1.B.feather"),
+        ("..", "_2E..feather"),
+        ("A:B", "A_3AB.feather"),
     ],
 )
 def test_cache_file_names_are_readable(tmp_path, ticker, name):
     assert cache_file(tmp_path, ticker) == tmp_path / name
 
 
-@pytest.mark.parametrize("ticker", ["../x", "../../etc/passwd", "a/b", "..", "C:\\x", "/abs"])
+@pytest.mark.parametrize("ticker", ["../x", "../../etc/passwd", "a/b", "..", "C:\\x", "/abs", "."])
 def test_cache_file_never_leaves_the_directory(tmp_path, ticker):
     path = cache_file(tmp_path, ticker)
     assert path.parent == tmp_path
     assert path.resolve().parent == tmp_path.resolve()
+    assert not path.name.startswith(".")  # never hidden, never "." / ".." tricks
 
 
-def test_cache_file_names_are_injective_and_reversible(tmp_path):
-    tickers = [
-        "^RUT",
-        "_5ERUT",
-        "_5E_RUT",
-        "RUT",
-        "rut",
-        "RTY=F",
-        "RTY_3DF",
-        "..",
-        ".",
-        "é",
-        "_C3_A9",
-    ]
-    names = [cache_file(tmp_path, t).name for t in tickers]
-    assert len(set(names)) == len(tickers)
-    assert [ticker_of(n) for n in names] == tickers
+TICKERS = [
+    "^RUT", "_5ERUT", "_5E_RUT", "RUT", "rut", "Rut", "RTY=F", "RTY_3DF", "..", ".", "é",
+    "_C3_A9", "CON", "con", "_43ON", "LPT9", "a b", "X" * 150,
+]
+
+
+def test_cache_file_names_are_injective_even_ignoring_case_and_reversible(tmp_path):
+    names = [cache_file(tmp_path, t).name for t in TICKERS]
+    assert len({n.casefold() for n in names}) == len(TICKERS)  # macOS / Windows fold case
+    assert [ticker_of(n) for n in names] == TICKERS
+
+
+def test_cache_file_names_use_only_portable_characters(tmp_path):
+    for ticker in [*TICKERS, '<>:"/\\|?*', "\t\n", "NUL", "aux.feather"]:
+        name = cache_file(tmp_path, ticker).name
+        assert re.fullmatch(r"[A-Z0-9^=.\-_]+\.feather", name), name
+        assert name.split(".")[0] not in {"CON", "PRN", "AUX", "NUL", "COM1", "LPT1"}
 
 
 def test_empty_ticker_has_no_cache_file(tmp_path):
     with pytest.raises(ValueError, match="non-empty"):
         cache_file(tmp_path, "")
+
+
+def test_too_long_ticker_is_a_one_line_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"'A{24}\.\.\.' \(300 characters\) is too long") as info:
+        cache_file(tmp_path, "A" * 300)
+    assert "\n" not in str(info.value)
+    name = cache_file(tmp_path, "A" * MAX_STEM).name  # the longest accepted name fits
+    assert len((name + ".lock").encode()) <= 255 and len(f".{name}.abcdefgh.tmp") <= 255
+
+
+def test_legacy_names_are_the_old_encoding(tmp_path):
+    assert legacy_cache_file(tmp_path, "^RUT") == tmp_path / "_5ERUT.feather"
+    assert legacy_cache_file(tmp_path, "RTY=F") == tmp_path / "RTY_3DF.feather"
+    assert legacy_cache_file(tmp_path, "IWM") == tmp_path / "IWM.feather"
+    assert ticker_of("_5ERUT.feather") == "^RUT"
 
 
 # --- merge -----------------------------------------------------------------------------------
@@ -212,7 +239,7 @@ def test_daily_cache_update_creates_then_merges(tmp_path):
     store = DailyCache(tmp_path / "russell")
     assert store.load("^RUT") is None
     store.update("^RUT", daily(["2024-07-01", "2024-07-02"]))
-    merged = store.update("^RUT", daily(["2024-07-02", "2024-07-03"], close=300.0))
-    assert merged["close"].tolist() == [100.0, 300.0, 301.0]
-    assert store.path("^RUT") == tmp_path / "russell" / "_5ERUT.feather"
+    merged = store.update("^RUT", daily(["2024-07-02", "2024-07-03"], close=102.0))
+    assert merged["close"].tolist() == [100.0, 102.0, 103.0]
+    assert store.path("^RUT") == tmp_path / "russell" / "^RUT.feather"
     pd.testing.assert_frame_equal(store.load("^RUT"), merged)

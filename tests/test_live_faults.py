@@ -77,9 +77,10 @@ def bot(tmp_path, rut_daily, shared_data, monkeypatch):
     return Bot(tmp_path, rut_daily, shared_data, monkeypatch)
 
 
-def _nan_row(raw: pd.DataFrame) -> pd.DataFrame:
+def _nan_row(raw: pd.DataFrame, row: int = -1) -> pd.DataFrame:
+    """NaN prices on the new session (-1: the whole answer is rejected) or a cached one."""
     raw = raw.copy()
-    raw.loc[raw.index[-3], ["Open", "High", "Low", "Close", "Adj Close"]] = np.nan
+    raw.loc[raw.index[row], ["Open", "High", "Low", "Close", "Adj Close"]] = np.nan
     return raw
 
 

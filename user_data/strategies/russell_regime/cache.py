@@ -1,18 +1,30 @@
 """Disk cache of daily frames: one feather file per ticker under a cache directory.
 
-File names (:func:`cache_file`) are injective, readable and cannot leave the directory:
-``[A-Za-z0-9.-]`` are kept, every other character is written as ``_XX`` per UTF-8 byte
-(upper-case hex, ``_`` itself included), then ``.feather`` is appended::
+File names (:func:`cache_file`) are readable, injective (also on case-insensitive file systems
+such as macOS and Windows) and cannot leave the directory: ``A-Z 0-9 ^ = . -`` are kept, every
+other character (lower-case letters, ``/``, ``\\``, ``:``, ``_`` itself, ...) is written as
+``_XX`` per UTF-8 byte (upper-case hex), then ``.feather`` is appended::
 
-    "^RUT" -> "_5ERUT.feather"    "RTY=F" -> "RTY_3DF.feather"    "_5ERUT" -> "_5F5ERUT.feather"
-    "../x" -> ".._2Fx.feather"    (no "/" survives, so the file stays in the directory)
+    "^RUT" -> "^RUT.feather"      "RTY=F" -> "RTY=F.feather"      "BRK-B" -> "BRK-B.feather"
+    "../x" -> "_2E._2Fx.feather"  "rut" -> "_72_75_74.feather"    "CON" -> "_43ON.feather"
 
-:func:`ticker_of` reverses it. Tickers differing only by case get different names, which
-collide on case-insensitive file systems (Yahoo tickers are case-insensitive anyway).
+A leading ``.`` (hidden file, ``..``) and the first letter of a Windows device name (``CON``,
+``NUL``, ``COM1`` ... before the first ``.``) are escaped too. A stem longer than
+``MAX_STEM`` characters is a ConfigError (file systems allow 255 bytes per name, and the lock
+and temp files add to it). :func:`ticker_of` reverses the encoding.
+
+Older versions wrote ``_XX`` for ``^`` and ``=`` too (``^RUT`` -> ``_5ERUT.feather``, see
+:func:`legacy_cache_file`): such a file is read when the new one is absent, and the next
+update (download or live refresh) writes the new name and removes the old one.
 
 Writes are atomic: temp file in the same directory, fsync, ``os.replace``. A failed write
-leaves the previous file intact and no temp file behind. Unreadable or invalid cache
-files, and failed writes, are SourceErrors naming the path; delete the file to rebuild it.
+leaves the previous file intact and no temp file behind. Unreadable or invalid cache files are
+SourceErrors naming the path (delete the file to rebuild it); failed writes and lock timeouts
+are CacheUnavailable (a SourceError) naming the file.
+
+Read-merge-write cycles are serialised per cache file by :meth:`DailyCache.lock`, an OS file
+lock (``filelock``; released by the OS when its holder dies) on ``<cache file>.lock``, with a
+timeout. Readers need no lock: a write replaces the file atomically.
 """
 
 from __future__ import annotations
@@ -21,36 +33,60 @@ import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+from filelock import FileLock, Timeout
 
 from .daily import validate_daily
-from .errors import DataValidationError, SourceError
+from .errors import CacheUnavailable, ConfigError, DataValidationError, SourceError
 from .merge import merge_sessions  # noqa: F401  (re-export; the merge rules live in merge.py)
 
 DEFAULT_CACHE_DIR = Path("user_data/data/russell")
 SUFFIX = ".feather"
-_SAFE = re.compile(r"[A-Za-z0-9.\-]")
+LOCK_SUFFIX = ".lock"
+MAX_STEM = 200
+_SAFE = re.compile(r"[A-Z0-9^=.\-]")
+_LEGACY_SAFE = re.compile(r"[A-Za-z0-9.\-]")
 _ESCAPE = re.compile(r"_([0-9A-F]{2})")
+_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"{d}{i}" for d in ("COM", "LPT") for i in range(10)}
+)
 
 
 # --- pure core -------------------------------------------------------------------------------
 
 
+def _escape(ch: str) -> str:
+    return "".join(f"_{b:02X}" for b in ch.encode("utf-8"))
+
+
 def encode_ticker(ticker: str) -> str:
-    """The file stem of ``ticker`` (see module docstring). Empty ticker -> ValueError."""
-    if not ticker:
-        raise ValueError("ticker must be a non-empty string")
-    return "".join(
-        ch if _SAFE.fullmatch(ch) else "".join(f"_{b:02X}" for b in ch.encode("utf-8"))
-        for ch in ticker
-    )
+    """The file stem of ``ticker`` (see module docstring).
+
+    Empty, non-string or too long a ticker -> ConfigError (a ValueError) naming it.
+    """
+    if not isinstance(ticker, str) or not ticker:
+        raise ConfigError(f"ticker must be a non-empty string, got {ticker!r}")
+    stem = "".join(ch if _SAFE.fullmatch(ch) else _escape(ch) for ch in ticker)
+    if stem.startswith("."):
+        stem = _escape(".") + stem[1:]
+    if stem.split(".", 1)[0] in _DEVICES:
+        stem = _escape(stem[0]) + stem[1:]
+    if len(stem) > MAX_STEM:
+        shown = ticker if len(ticker) <= 24 else f"{ticker[:24]}..."
+        raise ConfigError(
+            f"ticker {shown!r} ({len(ticker)} characters) is too long: its cache file name "
+            f"would have {len(stem)} characters, at most {MAX_STEM} are allowed"
+        )
+    return stem
 
 
 def ticker_of(file_name: str) -> str:
-    """The ticker whose cache file is ``file_name`` (inverse of :func:`cache_file`)."""
+    """The ticker whose cache file is ``file_name`` (inverse of :func:`cache_file`; also
+    decodes :func:`legacy_cache_file` names)."""
     stem = file_name.removesuffix(SUFFIX)
     raw = bytearray()
     pos = 0
@@ -65,6 +101,19 @@ def ticker_of(file_name: str) -> str:
 def cache_file(cache_dir: Path, ticker: str) -> Path:
     """Path of ``ticker``'s cache file directly inside ``cache_dir``."""
     return Path(cache_dir) / f"{encode_ticker(ticker)}{SUFFIX}"
+
+
+def legacy_cache_file(cache_dir: Path, ticker: str) -> Path:
+    """Path older versions used for ``ticker`` (only ``[A-Za-z0-9.-]`` kept: ``_5ERUT``)."""
+    encode_ticker(ticker)  # same checks as the current name
+    stem = "".join(ch if _LEGACY_SAFE.fullmatch(ch) else _escape(ch) for ch in ticker)
+    return Path(cache_dir) / f"{stem}{SUFFIX}"
+
+
+def lock_file(path: Path) -> Path:
+    """The lock file guarding the cache file ``path``."""
+    path = Path(path)
+    return path.with_name(path.name + LOCK_SUFFIX)
 
 
 # --- I/O edges -------------------------------------------------------------------------------
@@ -93,8 +142,8 @@ def load_cache(path: Path, ticker: str) -> pd.DataFrame | None:
 def write_cache(path: Path, frame: pd.DataFrame, ticker: str) -> None:
     """Validate ``frame`` and atomically replace ``path`` with it (parents created).
 
-    DataValidationError for bad content (nothing written); SourceError naming the path when
-    the write fails (the previous file is left intact, the temp file removed).
+    DataValidationError for bad content (nothing written); CacheUnavailable naming the path
+    when the write fails (the previous file is left intact, the temp file removed).
     """
     path = Path(path)
     data = validate_daily(frame, ticker)
@@ -112,7 +161,7 @@ def write_cache(path: Path, frame: pd.DataFrame, ticker: str) -> None:
         tmp = None
         _fsync_dir(path.parent)
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise SourceError(
+        raise CacheUnavailable(
             ticker, f"cannot write cache file {path}: {type(exc).__name__}: {exc}"
         ) from exc
     finally:
@@ -134,6 +183,34 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def locked(path: Path, ticker: str, timeout: float) -> Iterator[Path]:
+    """Hold the lock of the cache file ``path`` (yields the lock file) for one read-merge-write.
+
+    Waits at most ``timeout`` seconds; a timeout, or a lock file that cannot be created, is
+    CacheUnavailable naming the lock file. The OS drops the lock when its holder dies, so a
+    crashed process never leaves the cache locked.
+    """
+    lock_path = lock_file(path)
+    lock = FileLock(lock_path, timeout=timeout)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except Timeout as exc:
+        raise CacheUnavailable(
+            ticker, f"cache file {path} is being updated by another process (download or bot): "
+            f"gave up after waiting {timeout:g} s for the lock {lock_path}; retry later",
+        ) from exc
+    except OSError as exc:
+        raise CacheUnavailable(
+            ticker, f"cannot lock cache file {path} with {lock_path}: {type(exc).__name__}: {exc}"
+        ) from exc
+    try:
+        yield lock_path
+    finally:
+        lock.release()
+
+
 class DailyCache:
     """The cache directory of daily frames, one file per ticker."""
 
@@ -141,18 +218,33 @@ class DailyCache:
         self.cache_dir = Path(cache_dir)
 
     def path(self, ticker: str) -> Path:
-        """The cache file of ``ticker``."""
+        """The cache file of ``ticker`` (where it is written)."""
         return cache_file(self.cache_dir, ticker)
+
+    def legacy_path(self, ticker: str) -> Path | None:
+        """An old-named cache file of ``ticker`` that exists while the new one does not."""
+        old, new = legacy_cache_file(self.cache_dir, ticker), self.path(ticker)
+        if old == new or new.exists() or not old.exists():
+            return None
+        return old
+
+    def existing_path(self, ticker: str) -> Path:
+        """The file :meth:`load` reads: the new name, else an old-named file (see module doc)."""
+        return self.legacy_path(ticker) or self.path(ticker)
 
     def load(self, ticker: str) -> pd.DataFrame | None:
         """The cached frame of ``ticker`` or None (see :func:`load_cache`)."""
-        return load_cache(self.path(ticker), ticker)
+        return load_cache(self.existing_path(ticker), ticker)
+
+    def lock(self, ticker: str, timeout: float) -> contextlib.AbstractContextManager[Path]:
+        """The lock serialising read-merge-write of ``ticker``'s cache (see :func:`locked`)."""
+        return locked(self.path(ticker), ticker, timeout)
 
     def update(self, ticker: str, fresh: pd.DataFrame) -> pd.DataFrame:
-        """Merge ``fresh`` into the cached frame, write it atomically, return the merged frame."""
-        merged = merge_sessions(self.load(ticker), fresh, ticker)
-        write_cache(self.path(ticker), merged, ticker)
-        return merged
+        """Merge ``fresh`` into the cache under its lock (see :func:`download.update_cache`)."""
+        from .download import update_cache  # the one fetch-merge-write path lives there
+
+        return update_cache(self, ticker, fresh).frame
 
     def __repr__(self) -> str:
         return f"DailyCache({str(self.cache_dir)!r})"

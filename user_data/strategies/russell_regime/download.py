@@ -1,4 +1,11 @@
-"""Download daily bars from a source into the disk cache (the ``download`` command's work).
+"""The one fetch-merge-write path of the disk cache, and the ``download`` command's work.
+
+:func:`update_cache` is used by ``download`` and by the live refresh alike. Under the cache
+file's lock (:meth:`cache.DailyCache.lock`) it reads the cache, fetches (when given a fetch
+function; the live refresh fetches before, outside the lock, because the network can hang),
+merges (:func:`merge.merge_update`) and writes atomically when anything changed. Two writers
+(two downloads, or a download next to a running bot) therefore never lose each other's
+sessions: the second one merges into what the first one wrote.
 
 With a cache present only the tail is re-fetched (from ``REFETCH_DAYS`` before the last
 cached session, so late revisions are picked up); sources that ignore ``start`` (files)
@@ -7,6 +14,8 @@ answer everything, which the merge makes idempotent.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,21 +23,42 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
-from .cache import cache_file, load_cache, merge_sessions, write_cache
+from .cache import DailyCache, load_cache, write_cache
+from .calendar import DEFAULT_CALENDAR
+from .errors import SourceError
+from .merge import MergeResult, merge_update
 from .sources import DailySource
 
 REFETCH_DAYS = 14
+LOCK_TIMEOUT_SECONDS = 60.0
+
+Fetch = Callable[[pd.DataFrame | None], pd.DataFrame]
+"""``fetch(known)``: the source's answer, given the frame known before (None: nothing)."""
 
 
 @dataclass(frozen=True)
-class MergeSummary:
-    """What a merge did: totals, span and counts of new and revised sessions."""
+class CacheUpdate:
+    """What :func:`update_cache` did.
 
-    rows: int
-    first: pd.Timestamp
-    last: pd.Timestamp
-    added: int
-    revised: int
+    ``merge``: the merge of the answer into the data known before (cache, plus sessions only
+    the caller's memory held); ``path``: the cache file; ``wrote``: whether it was rewritten;
+    ``migrated_from``: the old-named file it replaced (and removed); ``replaced``: why an
+    unreadable cache file was ignored and replaced (``replace_unreadable`` only).
+    """
+
+    merge: MergeResult
+    path: Path
+    wrote: bool
+    migrated_from: Path | None = None
+    replaced: str | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The merged daily frame."""
+        return self.merge.frame
+
+
+# --- pure core -------------------------------------------------------------------------------
 
 
 def resume_from(cached: pd.DataFrame | None, refetch_days: int = REFETCH_DAYS) -> date | None:
@@ -38,17 +68,78 @@ def resume_from(cached: pd.DataFrame | None, refetch_days: int = REFETCH_DAYS) -
     return (cached["session"].iloc[-1] - pd.Timedelta(days=refetch_days)).date()
 
 
-def summarize(cached: pd.DataFrame | None, merged: pd.DataFrame) -> MergeSummary:
-    """Compare the merged frame with what was cached before (both daily frames)."""
-    first, last = merged["session"].iloc[0], merged["session"].iloc[-1]
-    if cached is None:
-        return MergeSummary(len(merged), first, last, added=len(merged), revised=0)
-    before = cached.set_index("session")
-    after = merged.set_index("session")
-    common = after.index.intersection(before.index)
-    changed = after.loc[common].ne(before.loc[common, after.columns]).any(axis=1)
-    added = len(after.index.difference(before.index))
-    return MergeSummary(len(merged), first, last, added=added, revised=int(changed.sum()))
+def known_sessions(
+    cached: pd.DataFrame | None, memory: pd.DataFrame | None
+) -> pd.DataFrame | None:
+    """``cached`` plus the sessions only ``memory`` holds (both valid daily frames or None).
+
+    The cache wins on a session both hold: it may carry a concurrent writer's newer revision,
+    and the refetch window re-reads recent sessions anyway.
+    """
+    if memory is None or memory.empty:
+        return cached
+    if cached is None or cached.empty:
+        return memory
+    extra = memory[~memory["session"].isin(cached["session"])]
+    if extra.empty:
+        return cached
+    both = pd.concat([cached, extra], ignore_index=True).sort_values("session")
+    return both.reset_index(drop=True)
+
+
+# --- I/O edges -------------------------------------------------------------------------------
+
+
+def update_cache(
+    cache: DailyCache,
+    ticker: str,
+    fresh: pd.DataFrame | Fetch,
+    *,
+    memory: pd.DataFrame | None = None,
+    calendar: str = DEFAULT_CALENDAR,
+    force_write: bool = False,
+    lock_timeout: float | None = None,
+    replace_unreadable: bool = False,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> CacheUpdate:
+    """Under ``ticker``'s cache lock: read the cache, fetch, merge, write; see the module doc.
+
+    ``fresh`` is the source's answer, or ``fetch(known)`` called under the lock. The answer is
+    merged into the cache as read under the lock plus the sessions only ``memory`` holds; the
+    file is rewritten atomically when the result differs from it, when ``force_write``, or to
+    move an old-named file (:func:`cache.legacy_cache_file`) to its new name; never once
+    ``cancelled()`` is true. Waits at most ``lock_timeout`` (default ``LOCK_TIMEOUT_SECONDS``)
+    for the lock.
+
+    Raises CacheUnavailable (lock timeout, failed write; the cache file is unchanged), the
+    errors of ``fetch`` and of :func:`merge.merge_update` (nothing written), and SourceError
+    for an unreadable cache file unless ``replace_unreadable`` (then it is treated as empty and
+    replaced).
+    """
+    timeout = LOCK_TIMEOUT_SECONDS if lock_timeout is None else lock_timeout
+    with cache.lock(ticker, timeout):
+        legacy = cache.legacy_path(ticker)
+        replaced = None
+        try:
+            on_disk = load_cache(legacy or cache.path(ticker), ticker)
+        except SourceError as exc:
+            if not replace_unreadable:
+                raise
+            on_disk, replaced = None, str(exc)
+        known = known_sessions(on_disk, memory)
+        answer = fresh(known) if callable(fresh) else fresh
+        result = merge_update(known, answer, ticker, calendar)
+        behind = on_disk is None or not result.frame.equals(on_disk)
+        wrote = False
+        if (force_write or behind or legacy is not None) and not cancelled():
+            write_cache(cache.path(ticker), result.frame, ticker)
+            wrote = True
+            if legacy is not None:
+                with contextlib.suppress(OSError):  # the new file is in place and wins anyway
+                    legacy.unlink()
+    return CacheUpdate(
+        result, cache.path(ticker), wrote, legacy if wrote else None, replaced
+    )
 
 
 def download(
@@ -58,27 +149,39 @@ def download(
     now: pd.Timestamp,
     progress: bool = True,
     console: Console | None = None,
+    *,
+    calendar: str = DEFAULT_CALENDAR,
+    lock_timeout: float | None = None,
 ) -> pd.DataFrame:
-    """Fetch ``ticker`` from ``source``, merge it into the cache, print a summary, return it.
+    """Fetch ``ticker`` from ``source`` into the cache (:func:`update_cache`), print a summary,
+    return the merged frame.
 
-    Raises SourceError / DataValidationError from the source or the cache; on failure the
-    cache file is unchanged.
+    Raises SourceError / DataValidationError from the source, the merge or the cache
+    (CacheUnavailable when another process holds the cache longer than ``lock_timeout``); on
+    failure the cache file is unchanged.
     """
     console = console or Console(soft_wrap=True, highlight=False)
-    path = cache_file(Path(cache_dir), ticker)
-    cached = load_cache(path, ticker)
-    start = resume_from(cached)
-    if progress:
+
+    def fetch(known: pd.DataFrame | None) -> pd.DataFrame:
+        start = resume_from(known)
+        if not progress:
+            return source.fetch(now, start)
         since = "all history" if start is None else f"from {start:%Y-%m-%d}"
         with console.status(f"Fetching {ticker} ({since}) from {source}..."):
-            fresh = source.fetch(now, start)
-    else:
-        fresh = source.fetch(now, start)
-    merged = merge_sessions(cached, fresh, ticker)
-    write_cache(path, merged, ticker)
-    s = summarize(cached, merged)
-    console.print(
-        f"{ticker}: {s.rows} sessions {s.first:%Y-%m-%d} .. {s.last:%Y-%m-%d} "
-        f"({s.added} new, {s.revised} revised) -> {path}"
+            return source.fetch(now, start)
+
+    update = update_cache(
+        DailyCache(cache_dir), ticker, fetch, calendar=calendar, lock_timeout=lock_timeout
     )
-    return merged
+    m, frame = update.merge, update.frame
+    console.print(
+        f"{ticker}: {len(frame)} sessions {frame['session'].iloc[0]:%Y-%m-%d} .. "
+        f"{frame['session'].iloc[-1]:%Y-%m-%d} ({m.added} new, {m.revised} revised) "
+        f"-> {update.path}"
+    )
+    if update.migrated_from is not None:
+        console.print(f"{ticker}: moved the cache from its old name {update.migrated_from.name}")
+    if m.kept_cached:
+        days = ", ".join(f"{s:%Y-%m-%d}" for s in m.kept_cached)
+        console.print(f"{ticker}: invalid rows from {source} for {days}; kept the cached values")
+    return frame

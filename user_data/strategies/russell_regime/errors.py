@@ -27,6 +27,11 @@ class SourceError(RegimeError):
         super().__init__(f"{ticker}: {problem}")
 
 
+class CacheUnavailable(SourceError):
+    """The cache file could not be locked (timeout) or written; the message names the file.
+    Data fetched and merged is still good: the caller may keep it in memory and retry."""
+
+
 class RevisionRejected(SourceError):
     """A fresh answer would revise cached sessions implausibly (too many, or a close moved too
     far); nothing was merged. The message names the count, the first session and its values."""

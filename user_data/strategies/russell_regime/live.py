@@ -10,12 +10,17 @@ thread, the log and the notifier. Contracts:
   (``provider.set_daily``), starts a new one when the schedule says so (at most one in flight,
   in a daemon thread) and re-evaluates staleness only when the verdict can have changed. It
   never raises: an unexpected error is logged once per distinct message.
-* The worker fetches, merges with the data in hand (the last good frame; fresh sessions win)
-  and atomically rewrites the cache when anything changed or the cache is behind. A failed
-  fetch changes nothing; a failed write keeps the new data in memory and is retried on the
-  next refresh. Neither leaves a partial cache file (``cache.write_cache``).
+* The worker fetches (outside the cache lock: the network can hang), then, under the cache
+  file's lock, merges the answer into the cache as read there plus the sessions only memory
+  holds, and atomically rewrites the cache when anything changed or the cache is behind
+  (:func:`download.update_cache`, the path ``download`` uses too, so a concurrent download's
+  sessions are never lost). A failed fetch or a rejected merge (``RevisionRejected``, bad new
+  rows) changes nothing; invalid fresh rows of cached sessions keep the cached values (logged
+  once). A failed write or a lock held too long (``CacheUnavailable``) keeps the new data in
+  memory and the write is retried on the next refresh. Nothing leaves a partial cache file.
 * A fetch still running ``timeout + OVERDUE_MARGIN_SECONDS`` after it started is logged once and
-  no other is started; after ``abandon_after`` seconds it is abandoned (result and cache write
+  no other is started; after ``abandon_after`` seconds it is abandoned, also while it hangs in
+  its cache write (result and a not yet started cache write
   discarded, thread left to end on its own) and refreshes resume; while ``MAX_ABANDONED`` such
   threads are alive, refreshing pauses.
 * Changes (stale / fresh, gate opened / closed) are logged and, with ``settings.notify``, sent
@@ -38,12 +43,13 @@ from typing import Any
 
 import pandas as pd
 
-from .cache import DailyCache, merge_sessions, write_cache
+from .cache import DailyCache
 from .calendar import to_utc
 from .config_file import read_config
-from .download import resume_from
-from .errors import ConfigError, SourceError
+from .download import resume_from, update_cache
+from .errors import CacheUnavailable, ConfigError, SourceError
 from .gate import PAIR_CLASSES, GateParams
+from .merge import merge_update
 from .provider import RegimeProvider
 from .refresh import (
     GateState,
@@ -99,6 +105,7 @@ class _Fetch:
     error: str | None = None
     wrote: bool = False
     write_error: str | None = None
+    kept_cached: tuple[pd.Timestamp, ...] = ()
     abandoned: bool = False
     overdue: bool = False
     thread: threading.Thread | None = None
@@ -110,7 +117,8 @@ class LiveRegime:
     ``params_for(pair_class)`` gives each class's current gate thresholds (for notifications);
     ``notify(text)`` sends a message (e.g. ``dp.send_msg``); ``source`` replaces the configured
     source (tests inject a fake yfinance this way); ``clock`` is the monotonic clock used to
-    time fetches.
+    time fetches; ``lock_timeout`` bounds the worker's wait for the cache file lock (default
+    ``download.LOCK_TIMEOUT_SECONDS``).
     """
 
     def __init__(
@@ -121,6 +129,7 @@ class LiveRegime:
         source: DailySource | None = None,
         abandon_after: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        lock_timeout: float | None = None,
     ) -> None:
         self.provider = provider
         self.settings = provider.settings
@@ -135,7 +144,7 @@ class LiveRegime:
             else max(self.settings.refresh_interval_minutes * 60.0, 10.0 * self.timeout)
         )
         self._clock = clock
-        self._write_lock = threading.Lock()  # a fetch is abandoned only outside its cache write
+        self.lock_timeout = lock_timeout  # None: download.LOCK_TIMEOUT_SECONDS
         self._job: _Fetch | None = None
         self._abandoned: list[_Fetch] = []
         self._last_attempt: pd.Timestamp | None = None
@@ -266,14 +275,11 @@ class LiveRegime:
                 "%g s); keeping the data in hand and not starting another",
                 self.settings.ticker, f"{job.now:%Y-%m-%d %H:%M} UTC", elapsed, self.timeout,
             )
-        if elapsed > self.abandon_after and self._write_lock.acquire(blocking=False):
-            try:
-                job.abandoned = True
-            finally:
-                self._write_lock.release()
+        if elapsed > self.abandon_after:
+            job.abandoned = True  # the worker writes nothing after this (see _fetch)
             self._abandoned.append(job)
             self._job = None
-            reason = f"fetch hung for {elapsed:.0f} s and was abandoned"
+            reason = f"fetch or cache write hung for {elapsed:.0f} s and was abandoned"
             logger.error("Russell refresh of %s: %s; the next refresh starts a new one",
                          self.settings.ticker, reason)
             self._attempted(job.now, reason)
@@ -304,6 +310,13 @@ class LiveRegime:
             )
         elif job.wrote:
             self._cache_behind = False
+        if job.kept_cached:
+            days = ", ".join(day_label(d) for d in job.kept_cached)
+            self._log_once(
+                f"kept {days}", logging.WARNING,
+                "Russell: %s answered invalid rows for cached session(s) %s; the cached values "
+                "are kept", self.source, days,
+            )
         changed = not self.provider.loaded or not merged.equals(self.provider.daily)
         if changed:
             before = self._newest()
@@ -389,25 +402,26 @@ class LiveRegime:
     # --- worker thread ---------------------------------------------------------------------
 
     def _fetch(self, job: _Fetch) -> None:
-        """Fetch, merge with ``job.base`` and write the cache; the outcome goes into ``job``."""
-        ticker = self.settings.ticker
+        """Fetch outside the cache lock, then merge and write under it (``update_cache``);
+        the outcome goes into ``job``. Once ``job.abandoned`` nothing is written."""
+        s = self.settings
         try:
             fresh = self.source.fetch(job.now, resume_from(job.base))
-            merged = merge_sessions(job.base, fresh, ticker)
+            try:
+                update = update_cache(
+                    self.cache, s.ticker, fresh, memory=job.base, calendar=s.calendar,
+                    force_write=job.force_write, lock_timeout=self.lock_timeout,
+                    replace_unreadable=True, cancelled=lambda: job.abandoned,
+                )
+                result, job.wrote = update.merge, update.wrote
+            except CacheUnavailable as exc:  # locked or unwritable: the data is still good
+                job.write_error = str(exc)
+                result = merge_update(job.base, fresh, s.ticker, s.calendar)
+            job.kept_cached = result.kept_cached
+            job.merged = result.frame
         except Exception as exc:  # thread edge: every failure is reported to the bot thread
             job.error = f"{type(exc).__name__}: {exc}"
-            job.done.set()
-            return
-        try:
-            if job.force_write or job.base is None or not merged.equals(job.base):
-                with self._write_lock:
-                    if not job.abandoned:
-                        write_cache(self.cache.path(ticker), merged, ticker)
-                        job.wrote = True
-        except Exception as exc:  # the data is good even if it cannot be persisted
-            job.write_error = str(exc)
         finally:
-            job.merged = merged
             job.done.set()
 
 
