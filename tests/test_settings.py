@@ -44,12 +44,33 @@ def test_values_from_strings_are_coerced() -> None:
         ("ticker", "", "ticker=''"),
         ("notify", "maybe", "notify='maybe'"),
         ("colour", "blue", "unknown key 'colour'"),
+        ("path", "", "path=''"),
+        ("cache_dir", "  ", "cache_dir='  '"),
+        ("cache_dir", 5, "cache_dir=5"),
+        ("class_map", {"eth": "eth", "ETH": "alt"}, "'eth' and 'ETH' are the same currency"),
+        ("class_map", {"": "btc"}, "non-empty base currencies"),
+        ("class_map", {"W BTC": "btc"}, "whitespace"),
+        ("ticker", "T" * 33, "at most 32"),
+        ("ticker", "^R\tUT", "whitespace or control"),
     ],
 )
 def test_bad_value_is_named_in_the_error(key, value, named) -> None:
     with pytest.raises(ConfigError, match="invalid russell_regime config") as info:
         settings_from_config({"russell_regime": {key: value}})
     assert named in str(info.value)
+
+
+@pytest.mark.parametrize("section", ["", 0, False, [], "^RUT"])
+def test_a_section_that_is_not_an_object_is_rejected(section) -> None:
+    with pytest.raises(ConfigError, match="russell_regime must be an object"):
+        settings_from_config({"russell_regime": section})
+
+
+def test_ticker_blanks_are_stripped_and_class_map_keys_upper_cased() -> None:
+    settings = settings_from_config(
+        {"russell_regime": {"ticker": " ^RUT ", "class_map": {"wbtc": "btc"}}}
+    )
+    assert settings.ticker == "^RUT" and settings.class_map == {"WBTC": "btc"}
 
 
 def test_all_bad_values_reported_together() -> None:
