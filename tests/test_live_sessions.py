@@ -1,0 +1,68 @@
+"""Dry-run bot on a fake Yahoo whose answers carry dates that are not exchange sessions.
+
+The bot (RussellRiskOn in dry-run, ``bot_start`` + ``bot_loop_start`` + ``analyze_ticker``)
+must reject the whole answer, keep its data, and let the stale policy decide: no entry under
+``block_entries``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+from livefakes import utc
+from test_live_faults import Bot
+
+CACHED_UNTIL = "2024-11-15"  # Friday
+DURING = utc("2024-11-19 18:00")  # Tuesday 13:00 New York: Tuesday's bar is in progress
+DAY = pd.Timestamp
+
+
+def one_day_early(raw: pd.DataFrame) -> pd.DataFrame:
+    """Every bar labelled with the previous calendar day: Tuesday's in-progress bar poses as
+    Monday's final session, Monday's as Sunday's."""
+    local = raw.index.tz_localize(None) - pd.Timedelta(days=1)  # New York dates, DST-proof
+    return raw.set_axis(local.tz_localize(raw.index.tz))
+
+
+def test_answer_dated_one_day_early_is_rejected_and_no_entry_is_allowed(
+    tmp_path, rut_daily, shared_data, monkeypatch, caplog
+):
+    bot = Bot(tmp_path, rut_daily, shared_data, monkeypatch)
+    bot.yahoo.fault = one_day_early
+    before = bot.cache.read_bytes()
+    bot.start()
+    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+        bot.loop(DURING)
+    failed = [r.getMessage() for r in caplog.records if "refresh of ^RUT failed" in r.getMessage()]
+    assert len(failed) == 1
+    assert "2024-11-03: not a XNYS session (Sunday" in failed[0]  # first of the refetch window
+    assert bot.newest() == DAY(CACHED_UNTIL)  # the in-progress bar never got in
+    assert bot.cache.read_bytes() == before  # nothing merged, nothing rewritten
+    assert bot.strategy.live.state.stale  # Monday's session is missing beyond the grace
+    assert bot.entry(DURING) == (False, "")  # block_entries
+
+    bot.yahoo.fault = None  # Yahoo fixed: Monday's real session arrives, entries resume
+    bot.loop(DURING + pd.Timedelta(minutes=10))
+    assert bot.newest() == DAY("2024-11-18")
+    assert not bot.strategy.live.state.stale
+    real = rut_daily.loc[rut_daily["session"] == DAY("2024-11-18"), "close"].iloc[0]
+    assert bot.strategy.regime.daily["close"].iloc[-1] == real
+
+
+def test_weekend_row_in_an_answer_is_rejected(tmp_path, rut_daily, shared_data, monkeypatch,
+                                               caplog):
+    def saturday(raw: pd.DataFrame) -> pd.DataFrame:
+        day = pd.DatetimeIndex([pd.Timestamp("2024-11-16", tz=raw.index.tz)])
+        extra = raw.iloc[-1:].set_axis(day)
+        return pd.concat([raw, extra]).sort_index()
+
+    bot = Bot(tmp_path, rut_daily, shared_data, monkeypatch)
+    bot.yahoo.fault = saturday
+    bot.start()
+    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+        bot.loop(utc("2024-11-19 02:00"))
+    failed = [r.getMessage() for r in caplog.records if "refresh of ^RUT failed" in r.getMessage()]
+    assert len(failed) == 1 and "2024-11-16: not a XNYS session (Saturday)" in failed[0]
+    assert bot.newest() == DAY(CACHED_UNTIL)
+    assert bot.entry(utc("2024-11-19 02:00")) == (False, "")
