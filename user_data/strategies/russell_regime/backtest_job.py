@@ -147,7 +147,10 @@ def _index_online(args: argparse.Namespace) -> None:
     settings = job_settings(args.config, args.userdir, {})
     now = pd.Timestamp.now(tz="UTC")
     try:
-        download(settings.ticker, default_source(settings), settings.cache_dir, now=now)
+        download(
+            settings.ticker, default_source(settings), settings.cache_dir, now=now,
+            calendar=settings.calendar,
+        )
         return
     except SourceError as exc:
         failure = exc

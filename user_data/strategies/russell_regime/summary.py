@@ -5,8 +5,9 @@ Inputs are plain data gathered by the shell (:mod:`russell_regime.backtest_job`)
 * ``index``: ``{"ticker", "source", "sessions", "first", "last"}`` describing the daily frame
   the strategy used (``first``/``last`` are session timestamps), or None when it had none;
 * ``report``: the strategy's ``russell_report`` — per pair ``{"pair_class", "candles",
-  "gate_open", "signals", "blocked"}`` (``signals`` are base entry signals before the gate,
-  ``blocked`` those the gate removed); empty when the strategy does not report;
+  "gate_open", "signals", "blocked"[, "stale"]}`` (``signals`` are base entry signals before
+  the gate, ``blocked`` those the gate removed, ``stale`` candles on stale index data); empty
+  when the strategy does not report;
 * ``result``: freqtrade's per-strategy backtest stats (``total_trades``, ``profit_total``
   as a fraction, ``profit_total_abs``, ``stake_currency``, ``backtest_start``,
   ``backtest_end``).
@@ -44,11 +45,19 @@ def gate_lines(report: Mapping[str, Mapping[str, Any]]) -> list[str]:
     )
     signals = sum(int(s.get("signals", 0)) for s in report.values())
     blocked = sum(int(s.get("blocked", 0)) for s in report.values())
-    return [
+    lines = [
         f"gate open (share of candles): {shares}",
         f"entries blocked by the gate: {blocked} of {signals} base signals "
         f"({_pct(blocked, signals)})",
     ]
+    stale = sum(int(s.get("stale", 0)) for s in report.values())
+    if stale:
+        candles = sum(int(s.get("candles", 0)) for s in report.values())
+        lines.append(
+            f"candles on stale index data: {stale} of {candles} ({_pct(stale, candles)}); "
+            "they follow stale_policy"
+        )
+    return lines
 
 
 def summary_lines(
@@ -68,10 +77,13 @@ def summary_lines(
     else:
         lines.append("index data: none loaded")
     lines += gate_lines(report)
-    stake = result.get("stake_currency", "")
     profit = float(result.get("profit_total", 0.0))
+    absolute = " ".join(
+        filter(None, [f"{float(result.get('profit_total_abs', 0.0)):+.2f}",
+                      str(result.get("stake_currency", ""))])
+    )
     lines.append(
         f"trades: {int(result.get('total_trades', 0))}, total profit: {100 * profit:+.2f} % "
-        f"({float(result.get('profit_total_abs', 0.0)):+.2f} {stake})".rstrip()
+        f"({absolute})"
     )
     return lines

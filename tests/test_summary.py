@@ -1,0 +1,92 @@
+"""The main job's closing summary: the pure formatter, and a real run that prints it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from russell_regime.summary import HEADER, gate_lines, summary_lines
+
+INDEX = {
+    "ticker": "^RUT", "source": "file RUT.csv", "sessions": 9523,
+    "first": pd.Timestamp("1987-09-10"), "last": pd.Timestamp("2025-06-30"),
+}
+REPORT = {
+    "BTC/USDT": {"pair_class": "btc", "candles": 100, "gate_open": 25, "signals": 10, "blocked": 6},
+    "ETH/USDT": {"pair_class": "eth", "candles": 100, "gate_open": 50, "signals": 4, "blocked": 1},
+    "SOL/USDT": {"pair_class": "alt", "candles": 100, "gate_open": 10, "signals": 3, "blocked": 3},
+    "XRP/USDT": {"pair_class": "alt", "candles": 300, "gate_open": 30, "signals": 3, "blocked": 0},
+}
+RESULT = {
+    "total_trades": 7, "profit_total": -0.0123, "profit_total_abs": -123.4,
+    "stake_currency": "USDT", "backtest_start": "2021-01-01 00:00:00",
+    "backtest_end": "2021-04-01 00:00:00",
+}
+
+
+def test_summary_lines_state_index_gate_shares_blocked_entries_and_result() -> None:
+    assert summary_lines(INDEX, REPORT, RESULT) == [
+        HEADER,
+        "backtest: 2021-01-01 00:00:00 .. 2021-04-01 00:00:00",
+        "index data: ^RUT from file RUT.csv, 9523 sessions 1987-09-10 .. 2025-06-30",
+        "gate open (share of candles): btc 25.0 % (1 pair), eth 50.0 % (1 pair), "
+        "alt 10.0 % (2 pairs)",
+        "entries blocked by the gate: 10 of 20 base signals (50.0 %)",
+        "trades: 7, total profit: -1.23 % (-123.40 USDT)",
+    ]
+
+
+def test_summary_without_report_or_index_says_so() -> None:
+    lines = summary_lines(None, {}, {"total_trades": 0})
+    assert "index data: none loaded" in lines
+    assert "gate: not reported by this strategy" in lines
+    assert lines[-1] == "trades: 0, total profit: +0.00 % (+0.00)"
+
+
+def test_stale_candles_and_zero_signals_are_reported() -> None:
+    report = {"BTC/USDT": {"pair_class": "btc", "candles": 200, "gate_open": 0, "signals": 0,
+                           "blocked": 0, "stale": 50}}
+    assert gate_lines(report) == [
+        "gate open (share of candles): btc 0.0 % (1 pair)",
+        "entries blocked by the gate: 0 of 0 base signals (n/a)",
+        "candles on stale index data: 50 of 200 (25.0 %); they follow stale_policy",
+    ]
+
+
+@pytest.mark.shared_data
+@pytest.mark.freqtrade_run
+def test_main_job_ends_with_its_summary(shared_data: Path, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "russell_regime", "backtest", "--data", str(shared_data),
+         "--timerange", "20210101-20210401", "--userdir", str(tmp_path),
+         "--", "--pairs", "BTC/USDT", "ETH/USDT", "SOL/USDT"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout.splitlines()
+    summary = out[out.index(HEADER):]
+    assert summary[1].startswith("backtest: 2021-01-01")
+    assert re.fullmatch(
+        r"index data: \^RUT from file .*RUT\.csv, \d+ sessions 1987-09-10 \.\. \d{4}-\d\d-\d\d",
+        summary[2],
+    )
+    shares = re.findall(r"(btc|eth|alt) ([\d.]+) % \((\d+) pairs?\)", summary[3])
+    assert [(c, n) for c, _, n in shares] == [("btc", "1"), ("eth", "1"), ("alt", "1")]
+    assert all(0 <= float(share) <= 100 for _, share, _ in shares)
+    blocked, signals = map(int, re.match(r"entries blocked by the gate: (\d+) of (\d+)",
+                                         summary[4]).groups())
+    assert 0 <= blocked <= signals
+    archive = next((tmp_path / "backtest_results").glob("backtest-result-*.zip"))
+    with zipfile.ZipFile(archive) as zipped:
+        name = next(n for n in zipped.namelist() if n.endswith(".json") and "config" not in n)
+        stats = json.loads(zipped.read(name))["strategy"]["RussellRiskOn"]
+    trades = re.match(r"trades: (\d+), total profit: ([-+][\d.]+) %", summary[-1])
+    assert int(trades.group(1)) == stats["total_trades"] > 0
+    assert float(trades.group(2)) == pytest.approx(100 * stats["profit_total"], abs=0.005)
