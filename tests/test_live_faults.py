@@ -311,3 +311,88 @@ def test_fetch_hanging_past_abandon_after_is_dropped_and_refreshing_resumes(hung
     live.loop(RETRY + pd.Timedelta(minutes=1))
     assert load_cache(live.live.cache.path("^RUT"), "^RUT").equals(cached)  # not written
     assert (live.provider.daily["volume"] != 1.0).all()  # not installed
+
+
+# --- a hanging cache write, rejected revisions, bad rows of cached sessions ----------------------
+
+
+def test_hung_cache_write_is_abandoned_and_refreshing_resumes(tmp_path, rut_daily, caplog):
+    """A write stuck on the disk is abandoned like a hung fetch; the next refresh, which cannot
+    get the cache lock the stuck writer holds, keeps its data in memory and says why."""
+    cache = seed_cache(tmp_path, rut_daily, CACHED_UNTIL)
+    clock = FakeMonotonic()
+    live = Live(tmp_path, rut_daily, NOW, clock=clock, abandon_after=30)
+    live.live.lock_timeout = 0.3
+    live.live.start()
+    stuck, release = threading.Event(), threading.Event()
+    real_to_feather = pd.DataFrame.to_feather
+
+    def hanging_to_feather(frame, *args, **kwargs):
+        stuck.set()
+        release.wait()
+        return real_to_feather(frame, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch, caplog.at_level(logging.INFO):
+        patch.setattr(pd.DataFrame, "to_feather", hanging_to_feather)
+        live.loop(NOW)
+        assert stuck.wait(10), "the refresh never reached its cache write"
+        clock.t += 31
+        started = time.perf_counter()
+        live.loop(NOW + pd.Timedelta(seconds=5))
+        assert time.perf_counter() - started < 0.25
+        assert not live.live.busy, "a refresh hung in its cache write was never abandoned"
+        assert "cache write hung" in live.live.last_error
+
+        live.settle(RETRY)  # a new refresh in a new thread; the stuck writer holds the lock
+        assert live.newest() == DAY("2024-11-18") and live.live.entry_override() is None
+        locked = [r.getMessage() for r in caplog.records if "^RUT.feather.lock" in r.getMessage()]
+        assert locked and "used from memory" in locked[0]
+        release.set()  # the disk recovers: the abandoned write completes (a correct merge)
+    for job in live.live._abandoned:
+        job.thread.join(10)
+    assert load_cache(cache, "^RUT")["session"].iloc[-1] == DAY("2024-11-18")
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def _revise_close(raw: pd.DataFrame, factor: float, row: int = -3) -> pd.DataFrame:
+    raw = raw.copy()
+    day = raw.index[row]
+    close = raw.loc[day, "Close"] * factor
+    raw.loc[day, ["Close", "Adj Close"]] = close
+    raw.loc[day, "High"] = max(raw.loc[day, "High"], close)
+    raw.loc[day, "Low"] = min(raw.loc[day, "Low"], close)
+    return raw
+
+
+def test_implausible_revision_is_rejected_logged_and_the_data_kept(tmp_path, rut_daily, caplog):
+    cache = seed_cache(tmp_path, rut_daily, CACHED_UNTIL)
+    before = cache.read_bytes()
+    live = Live(tmp_path, rut_daily, NOW)
+    live.live.start()
+    live.yahoo.fault = lambda raw: _revise_close(raw, 1.20)  # 2024-11-14 "revised" by +20 %
+    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+        live.settle(NOW)
+    failed = [r.getMessage() for r in caplog.records if "refresh of ^RUT failed" in r.getMessage()]
+    assert len(failed) == 1 and "RevisionRejected" in failed[0] and "2024-11-14" in failed[0]
+    assert live.newest() == DAY(CACHED_UNTIL)  # nothing merged, not even the new session
+    assert live.live.state.stale and live.live.entry_override() == "block"
+    assert cache.read_bytes() == before
+
+
+def test_bad_row_of_a_cached_session_keeps_the_cached_value_and_is_logged_once(
+    tmp_path, rut_daily, caplog
+):
+    cache = seed_cache(tmp_path, rut_daily, CACHED_UNTIL)
+    live = Live(tmp_path, rut_daily, NOW)
+    live.live.start()
+    live.yahoo.fault = lambda raw: _nan_row(raw, row=-3)  # Yahoo keeps answering NaN for 11-14
+    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+        live.settle(NOW)
+        live.settle(NOW + pd.Timedelta(hours=2))  # the next regular refresh: same bad row
+    kept = [r.getMessage() for r in caplog.records if "invalid rows" in r.getMessage()]
+    assert len(kept) == 1 and "2024-11-14" in kept[0] and "cached values are kept" in kept[0]
+    assert len(live.yahoo.calls) == 2
+    assert live.newest() == DAY("2024-11-18") and live.live.entry_override() is None
+    real = rut_daily.set_index("session").loc[DAY("2024-11-14"), "close"]
+    for frame in (live.provider.daily, load_cache(cache, "^RUT")):
+        assert frame.set_index("session").loc[DAY("2024-11-14"), "close"] == real
