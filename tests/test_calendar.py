@@ -1,4 +1,4 @@
-"""NYSE session close / publication instants (russell_regime.calendar)."""
+"""Exchange session close / publication instants and session checks (russell_regime.calendar)."""
 
 from __future__ import annotations
 
@@ -211,3 +211,113 @@ def test_naive_now_rejected_by_latest_available_session():
 def test_naive_now_rejected_by_is_available():
     with pytest.raises(ValueError, match="timezone-aware"):
         is_available(pd.Timestamp("2024-07-01"), pd.Timestamp("2024-07-02 12:00"))
+
+
+# --- exchange calendars, sessions and the calendar setting ----------------------------------
+
+
+def test_calendar_is_built_once_per_name_from_1980():
+    from russell_regime.calendar import exchange_calendar, xnys
+
+    assert xnys() is exchange_calendar("XNYS")
+    assert xnys().first_session == pd.Timestamp("1980-01-02")
+    assert xnys().last_session > pd.Timestamp.now() + pd.Timedelta(days=365)
+
+
+def test_calendar_with_a_shorter_history_starts_at_its_own_bound():
+    from russell_regime.calendar import exchange_calendar
+
+    # XBOM holidays are recorded from 1997: asking for 1980 would fail, so it starts there
+    assert exchange_calendar("XBOM").first_session == pd.Timestamp("1997-01-01")
+
+
+def test_unknown_calendar_is_a_value_error_naming_it():
+    from russell_regime.calendar import exchange_calendar
+
+    with pytest.raises(ValueError, match="'NOPE'"):
+        exchange_calendar("NOPE")
+
+
+def test_non_sessions_inside_the_calendar_span_are_weekends_and_holidays():
+    from russell_regime.calendar import non_sessions
+
+    days = _sessions("2024-07-03", "2024-07-04", "2024-07-05", "2024-07-06", "2001-09-11")
+    assert list(non_sessions(days)) == list(_sessions("2024-07-04", "2024-07-06", "2001-09-11"))
+    assert list(non_sessions(_sessions("2024-07-04"), "XLON")) == []
+
+
+def test_before_the_first_session_weekdays_are_accepted_weekends_are_not():
+    from russell_regime.calendar import non_sessions
+
+    # 1979-12-25 is a Tuesday (a holiday the calendar does not know); 1979-12-29 a Saturday
+    days = _sessions("1979-12-25", "1979-12-28", "1979-12-29")
+    assert list(non_sessions(days)) == list(_sessions("1979-12-29"))
+    assert list(non_sessions(_sessions("1990-01-01", "1990-01-06"), "XBOM")) == list(
+        _sessions("1990-01-06")
+    )
+
+
+def test_check_sessions_names_the_first_bad_date_and_the_count():
+    from russell_regime.calendar import check_sessions
+    from russell_regime.errors import DataValidationError
+
+    with pytest.raises(DataValidationError) as info:
+        check_sessions(_sessions("2024-07-03", "2024-07-04", "2024-07-06"), "^RUT")
+    assert str(info.value).startswith(
+        "^RUT: session 2024-07-04: not a XNYS session (Thursday; 2 such dates)"
+    )
+
+
+def test_other_calendars_give_their_own_closes():
+    # London 16:30 local; Tokyo 15:00 local until 2024-11-04, 15:30 after (the calendar knows)
+    assert session_close(_sessions("2024-07-04"), "XLON")[0] == _utc("2024-07-04 15:30")
+    assert available_at(_sessions("2024-12-02"), 15, "XLON")[0] == _utc("2024-12-02 16:45")
+    assert session_close(_sessions("2024-07-04"), "XTKS")[0] == _utc("2024-07-04 06:00")
+    assert latest_available_session(_utc("2024-07-04 16:00"), 15, "XLON") == pd.Timestamp(
+        "2024-07-04"
+    )
+    assert latest_available_session(_utc("2024-07-04 16:00"), 15) == pd.Timestamp("2024-07-03")
+
+
+def test_calendar_setting_defaults_to_xnys_and_rejects_unknown_codes():
+    from russell_regime.errors import ConfigError
+    from russell_regime.settings import settings_from_config
+
+    assert settings_from_config({}).calendar == "XNYS"
+    assert settings_from_config({"russell_regime": {"calendar": "XLON"}}).calendar == "XLON"
+    with pytest.raises(ConfigError, match="calendar='nyse'.*exchange_calendars code"):
+        settings_from_config({"russell_regime": {"calendar": "nyse"}})
+
+
+def test_provider_uses_the_calendar_setting_for_available_at_and_sessions(tmp_path):
+    from russell_regime.errors import DataValidationError
+    from russell_regime.provider import RegimeProvider
+    from russell_regime.settings import settings_from_config
+
+    path = tmp_path / "ftse.csv"
+    path.write_text(
+        "date,open,high,low,close\n2024-07-03,1,2,1,1.5\n2024-07-04,1,2,1,1.5\n"
+    )
+    section = {"ticker": "^FTSE", "source": "file", "path": str(path)}
+    london = RegimeProvider(settings_from_config({"russell_regime": {**section,
+                                                                    "calendar": "XLON"}}))
+    london.load_offline()
+    assert list(london.available_at) == [_utc("2024-07-03 15:45"), _utc("2024-07-04 15:45")]
+    us = RegimeProvider(settings_from_config({"russell_regime": section}))
+    with pytest.raises(DataValidationError, match="2024-07-04: not a XNYS session"):
+        us.load_offline()
+
+
+def test_provider_rejects_a_cache_holding_a_non_session(tmp_path):
+    from russell_regime.cache import DailyCache, write_cache
+    from russell_regime.errors import DataValidationError
+    from russell_regime.provider import RegimeProvider
+    from russell_regime.settings import settings_from_config
+
+    frame = pd.DataFrame({"session": _sessions("2024-07-05", "2024-07-06"), "open": 1.0,
+                          "high": 2.0, "low": 1.0, "close": 1.5, "volume": 1.0})
+    write_cache(DailyCache(tmp_path).path("^RUT"), frame, "^RUT")  # e.g. by an older version
+    config = {"russell_regime": {"cache_dir": str(tmp_path)}}
+    provider = RegimeProvider(settings_from_config(config))
+    with pytest.raises(DataValidationError, match=r"\(cache .*\): session 2024-07-06: not a XNYS"):
+        provider.load_offline()

@@ -88,7 +88,7 @@ def test_non_session_date_in_the_answer_rejects_it_naming_the_date():
 def test_non_session_date_in_the_cache_is_rejected_too():
     cached = daily("2024-06-03", 5)
     cached.loc[cached.index[-1], "session"] = pd.Timestamp("2024-06-15")  # Saturday
-    with pytest.raises(DataValidationError, match="2024-06-15: not a XNYS session"):
+    with pytest.raises(DataValidationError, match="2024-06-15: cached data: not a XNYS session"):
         merge_update(cached, daily("2024-06-17", 2), T)
 
 

@@ -87,7 +87,12 @@ def merge_update(
     if cached is None or len(cached) == 0:
         _raise_first_problem(new, ticker)
         return MergeResult(validate_daily(new, ticker), added=len(new), revised=0)
-    old = validate_daily(cached, ticker, calendar=calendar)
+    try:
+        old = validate_daily(cached, ticker, calendar=calendar)
+    except DataValidationError as exc:
+        raise DataValidationError(
+            ticker, f"cached data: {exc.problem}; delete the cache file to rebuild it", exc.session
+        ) from exc
     old_rows = old.set_index("session")
     new_rows = new.set_index("session")
     in_cache = new_rows.index.isin(old_rows.index)

@@ -18,6 +18,7 @@ import pandas as pd
 from . import calendar
 from .align import audit_columns, session_positions, timeframe_delta
 from .cache import DailyCache
+from .calendar import check_sessions
 from .daily import validate_daily
 from .errors import RegimeError
 from .gate import GateParams, class_features, gate_from_features
@@ -63,7 +64,7 @@ class RegimeProvider:
         """Install a new daily frame (validated); drops every memoised gate."""
         frame = validate_daily(daily, self.settings.ticker)
         self._available_at = calendar.available_at(
-            frame["session"], self.settings.publication_lag_minutes
+            frame["session"], self.settings.publication_lag_minutes, self.settings.calendar
         )
         self._daily = frame
         self._memo.clear()
@@ -71,10 +72,13 @@ class RegimeProvider:
         self.version += 1
 
     def load_offline(self) -> pd.DataFrame:
-        """Load from the configured file or the disk cache; never touches the network."""
+        """Load from the configured file or the disk cache; never touches the network.
+
+        Every row must be a session of ``settings.calendar`` (DataValidationError otherwise).
+        """
         s = self.settings
         if s.source == "file" and s.path is not None:
-            frame = read_daily_file(s.path, s.ticker)
+            frame = read_daily_file(s.path, s.ticker, s.calendar)
         else:
             frame = DailyCache(s.cache_dir).load(s.ticker)
             if frame is None:
@@ -83,6 +87,7 @@ class RegimeProvider:
                     f"`python -m russell_regime download --ticker '{s.ticker}'` while online, or "
                     "set russell_regime.source='file' and russell_regime.path to a daily CSV"
                 )
+            check_sessions(frame["session"], f"{s.ticker} (cache {s.cache_dir})", s.calendar)
         self.set_daily(frame)
         return self.daily
 
