@@ -13,6 +13,8 @@ import pandas as pd
 from livefakes import utc
 from test_live_faults import Bot
 
+from russell_regime.cache import load_cache
+
 CACHED_UNTIL = "2024-11-15"  # Friday
 DURING = utc("2024-11-19 18:00")  # Tuesday 13:00 New York: Tuesday's bar is in progress
 DAY = pd.Timestamp
@@ -66,3 +68,28 @@ def test_weekend_row_in_an_answer_is_rejected(tmp_path, rut_daily, shared_data, 
     assert len(failed) == 1 and "2024-11-16: not a XNYS session (Saturday)" in failed[0]
     assert bot.newest() == DAY(CACHED_UNTIL)
     assert bot.entry(utc("2024-11-19 02:00")) == (False, "")
+
+
+def test_persistent_bad_row_of_a_cached_session_keeps_it_and_says_so_once(
+    tmp_path, rut_daily, shared_data, monkeypatch, caplog
+):
+    def broken_thursday(raw: pd.DataFrame) -> pd.DataFrame:
+        raw = raw.copy()
+        day = raw.index[raw.index.tz_localize(None) == DAY("2024-11-14")][0]
+        raw.loc[day, ["High", "Low"]] = [1.0, 5000.0]  # high < low, every time Yahoo answers
+        return raw
+
+    bot = Bot(tmp_path, rut_daily, shared_data, monkeypatch)
+    bot.yahoo.fault = broken_thursday
+    bot.start()
+    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+        bot.loop(utc("2024-11-19 02:00"))  # brings Monday 11-18
+        bot.loop(utc("2024-11-20 02:00"))  # and Tuesday 11-19; Thursday is still broken
+    assert bot.newest() == DAY("2024-11-19") and not bot.strategy.live.state.stale
+    real = rut_daily[rut_daily["session"] == DAY("2024-11-14")].reset_index(drop=True)
+    for frame in (bot.strategy.regime.daily, load_cache(bot.cache, "^RUT")):
+        kept = frame[frame["session"] == DAY("2024-11-14")].reset_index(drop=True)
+        pd.testing.assert_frame_equal(kept, real)
+    said = [r.getMessage() for r in caplog.records if "2024-11-14" in r.getMessage()]
+    assert len(said) == 1 and "cached values are kept" in said[0]
+    assert bot.entry(utc("2024-11-20 02:00"))[0]  # the gate works on the good data
