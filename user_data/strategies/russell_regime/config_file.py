@@ -66,6 +66,6 @@ def caller_path(path: Path) -> Path:
     """``path`` made absolute against the caller's directory: ``$R2K_CALLER_DIR`` (run.sh sets
     it to where the user stood before it changes into the repo), else the working directory."""
     path = Path(path).expanduser()
-    if path.is_absolute():
-        return path
-    return Path(os.environ.get(CALLER_DIR_ENV) or os.getcwd()) / path
+    if not path.is_absolute():
+        path = Path(os.environ.get(CALLER_DIR_ENV) or os.getcwd()) / path
+    return path.resolve()
