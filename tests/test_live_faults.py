@@ -397,3 +397,19 @@ def test_bad_row_of_a_cached_session_keeps_the_cached_value_and_is_logged_once(
     real = rut_daily.set_index("session").loc[DAY("2024-11-14"), "close"]
     for frame in (live.provider.daily, load_cache(cache, "^RUT")):
         assert frame.set_index("session").loc[DAY("2024-11-14"), "close"] == real
+
+
+def test_cache_corrupted_while_running_is_replaced_by_the_next_refresh(
+    tmp_path, rut_daily, caplog
+):
+    cache = seed_cache(tmp_path, rut_daily, CACHED_UNTIL)
+    live = Live(tmp_path, rut_daily, NOW)
+    live.live.start()
+    cache.write_bytes(b"\x00garbage" * 10)  # damaged behind the bot's back
+    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+        live.settle(NOW)
+        live.settle(NOW + pd.Timedelta(hours=2))
+    replaced = [r.getMessage() for r in caplog.records if "replaced with" in r.getMessage()]
+    assert len(replaced) == 1 and "unreadable" in replaced[0]
+    assert live.newest() == DAY("2024-11-18") and live.live.last_error is None
+    pd.testing.assert_frame_equal(load_cache(cache, "^RUT"), live.provider.daily)

@@ -106,6 +106,7 @@ class _Fetch:
     wrote: bool = False
     write_error: str | None = None
     kept_cached: tuple[pd.Timestamp, ...] = ()
+    replaced: str | None = None
     abandoned: bool = False
     overdue: bool = False
     thread: threading.Thread | None = None
@@ -310,6 +311,11 @@ class LiveRegime:
             )
         elif job.wrote:
             self._cache_behind = False
+        if job.replaced is not None:
+            self._log_once(
+                f"replaced {job.replaced}", logging.WARNING,
+                "Russell %s; it was replaced with the data in hand", job.replaced,
+            )
         if job.kept_cached:
             days = ", ".join(day_label(d) for d in job.kept_cached)
             self._log_once(
@@ -413,7 +419,7 @@ class LiveRegime:
                     force_write=job.force_write, lock_timeout=self.lock_timeout,
                     replace_unreadable=True, cancelled=lambda: job.abandoned,
                 )
-                result, job.wrote = update.merge, update.wrote
+                result, job.wrote, job.replaced = update.merge, update.wrote, update.replaced
             except CacheUnavailable as exc:  # locked or unwritable: the data is still good
                 job.write_error = str(exc)
                 result = merge_update(job.base, fresh, s.ticker, s.calendar)
