@@ -3,16 +3,20 @@ and while yfinance hangs.
 
 Usage::
 
-    python benchmarks/bench_live.py [--data DIR] [--idle-calls N] [--hang SECONDS]
+    python benchmarks/bench_live.py [--data DIR] [--idle-calls N] [--hang SECONDS] [--load N]
 
 Runs the real strategy (runmode dry_run) on a temporary cache seeded with the real ^RUT rows;
 ``yfinance.Ticker`` is replaced by a fake that answers those rows as of the simulated clock
-(never the network) or blocks for ``--hang`` seconds. Prints numbers only, no pass/fail.
+(never the network) or blocks for ``--hang`` seconds. ``--load N`` runs N busy-looping
+processes meanwhile (a loaded machine). For the worst calls it prints wall time and the CPU
+time the bot thread spent in them: wall far above CPU means the thread was waiting to be
+scheduled (other processes / the GIL), not working. Prints numbers only, no pass/fail.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import sys
@@ -79,11 +83,27 @@ def _stats(samples: list[float]) -> str:
     )
 
 
-def _timed(strategy: RussellRiskOn, now: pd.Timestamp) -> float:
+def _timed(strategy: RussellRiskOn, now: pd.Timestamp, cpu: list | None = None) -> float:
     when = now.to_pydatetime()
+    cpu_start = time.thread_time()
     start = time.perf_counter()
     strategy.bot_loop_start(current_time=when)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(time.thread_time() - cpu_start)
+    return wall
+
+
+def _worst(samples: list[float], cpu: list[float], count: int = 3) -> str:
+    order = sorted(range(len(samples)), key=samples.__getitem__, reverse=True)[:count]
+    return ", ".join(
+        f"#{i}: {samples[i] * 1e3:.3f} ms wall / {cpu[i] * 1e3:.3f} ms CPU" for i in order
+    )
+
+
+def _busy() -> None:
+    while True:
+        pass
 
 
 def main() -> None:
@@ -92,7 +112,21 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=default)
     parser.add_argument("--idle-calls", type=int, default=200_000)
     parser.add_argument("--hang", type=float, default=3.0, help="seconds yfinance hangs")
+    parser.add_argument("--load", type=int, default=0, help="busy processes running meanwhile")
     args = parser.parse_args()
+    hogs = [multiprocessing.Process(target=_busy, daemon=True) for _ in range(args.load)]
+    for hog in hogs:
+        hog.start()
+    print(f"cores: {os.cpu_count()}; busy processes: {args.load}; "
+          f"load average: {os.getloadavg()[0]:.2f}")
+    try:
+        _run(args)
+    finally:
+        for hog in hogs:
+            hog.terminate()
+
+
+def _run(args: argparse.Namespace) -> None:
 
     daily = validate_daily(pd.read_csv(args.data / "index" / "RUT.csv"), "^RUT")
     yahoo = FakeYahoo(daily)
@@ -113,7 +147,8 @@ def main() -> None:
         start_fetch = _timed(strategy, NOW)
         strategy.live.wait(30)
         install = _timed(strategy, NOW + pd.Timedelta(seconds=5))
-        print(f"loop that starts a refresh (thread start):      {start_fetch * 1e3:8.3f} ms")
+        print(f"first loop (3 class gates, calendar caches, hands over a refresh): "
+              f"{start_fetch * 1e3:8.3f} ms")
         print(f"loop that installs a new session (+gates):     {install * 1e3:8.3f} ms")
 
         # Idle: fresh data, no refresh due for the next hour; freqtrade's clock advances.
@@ -131,18 +166,22 @@ def main() -> None:
         # Hang: the next regular refresh blocks in yfinance for --hang seconds.
         yahoo.hang.clear()
         hang_at = NOW + pd.Timedelta(minutes=61)
-        samples = [_timed(strategy, hang_at)]
+        cpu: list[float] = []
+        samples = [_timed(strategy, hang_at, cpu)]
         assert strategy.live.busy
         deadline = time.perf_counter() + args.hang
         step = 0
         while time.perf_counter() < deadline:
             step += 1
-            samples.append(_timed(strategy, hang_at + pd.Timedelta(milliseconds=step)))
+            samples.append(_timed(strategy, hang_at + pd.Timedelta(milliseconds=step), cpu))
             time.sleep(0.001)
         worst = max(samples)
         print(f"while yfinance hangs {args.hang:g} s (timeout 1 s): {_stats(samples)}")
-        print(f"worst bot_loop_start while hung: {worst * 1e3:.3f} ms; threads alive: "
-              f"{threading.active_count()}; fetches in flight: {int(strategy.live.busy)}")
+        print(f"worst bot_loop_start while hung: {worst * 1e3:.3f} ms wall, "
+              f"{cpu[samples.index(worst)] * 1e3:.3f} ms CPU; worst CPU of any call "
+              f"{max(cpu) * 1e3:.3f} ms; threads alive: {threading.active_count()}; "
+              f"fetches in flight: {int(strategy.live.busy)}")
+        print(f"worst calls (#0 hands over the fetch): {_worst(samples, cpu)}")
         yahoo.hang.set()
         strategy.live.wait(30)
         after = _timed(strategy, hang_at + pd.Timedelta(seconds=args.hang + 1))

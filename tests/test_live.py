@@ -239,6 +239,7 @@ def test_no_fetch_while_no_refresh_is_due(live):
         live.loop(utc("2024-11-14 22:00") + pd.Timedelta(minutes=minute))
     assert len(live.yahoo.calls) == calls
     live.loop(utc("2024-11-14 23:00"))
+    assert live.live.busy and live.live.wait(5)  # handed to the worker, which fetched once
     assert len(live.yahoo.calls) == calls + 1
 
 

@@ -8,7 +8,8 @@ thread, the log and the notifier. Contracts:
   first refresh) and needs no clock. Until the first ``on_loop`` the data counts as stale.
 * ``on_loop(now)`` runs on the bot thread and never waits: it installs a finished fetch
   (``provider.set_daily``), starts a new one when the schedule says so (at most one in flight,
-  in a daemon thread) and re-evaluates staleness only when the verdict can have changed. It
+  handed to a daemon worker thread started ahead of use by ``start()``, so no thread start
+  happens in the loop) and re-evaluates staleness only when the verdict can have changed. It
   never raises: an unexpected error is logged once per distinct message.
 * The worker fetches (outside the cache lock: the network can hang), then, under the cache
   file's lock, merges the answer into the cache as read there plus the sessions only memory
@@ -34,8 +35,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +115,38 @@ class _Fetch:
     thread: threading.Thread | None = None
 
 
+class _Worker:
+    """A daemon thread running fetch jobs one at a time. Started ahead of use, so handing it a
+    job is a queue put: ``Thread.start()`` waits until the new thread runs, which on a loaded
+    machine took milliseconds of the bot loop. It ends after an abandoned job (it may be hung;
+    a new worker takes over) or on ``None``."""
+
+    def __init__(self, run: Callable[[_Fetch], None]) -> None:
+        self.jobs: queue.SimpleQueue[_Fetch | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(
+            target=_serve, args=(self.jobs, weakref.WeakMethod(run)), name="russell-refresh",
+            daemon=True,
+        )
+        self.thread.start()
+
+    def stop(self) -> None:
+        """End after the job in hand (if any)."""
+        self.jobs.put(None)
+
+
+def _serve(jobs: queue.SimpleQueue, run_ref: weakref.WeakMethod) -> None:
+    while (job := jobs.get()) is not None:
+        run = run_ref()  # weak: an idle worker does not keep its LiveRegime alive
+        if run is None:
+            job.error = "live refresh shut down"
+            job.done.set()
+            return
+        run(job)
+        del run
+        if job.abandoned:
+            return
+
+
 class LiveRegime:
     """Keeps ``provider``'s daily frame fresh in live / dry-run (see the module doc).
 
@@ -148,6 +183,7 @@ class LiveRegime:
         self.lock_timeout = lock_timeout  # None: download.LOCK_TIMEOUT_SECONDS
         self._job: _Fetch | None = None
         self._abandoned: list[_Fetch] = []
+        self._worker: _Worker | None = None
         self._last_attempt: pd.Timestamp | None = None
         self._next_refresh: pd.Timestamp | None = None  # None: due now
         self._cache_behind = False
@@ -182,8 +218,10 @@ class LiveRegime:
         return dict(self._gates or {})
 
     def start(self) -> None:
-        """Install the disk cache at once; the first ``on_loop`` starts the first refresh."""
+        """Install the disk cache at once and start the refresh worker; the first ``on_loop``
+        hands it the first refresh."""
         s = self.settings
+        self._ensure_worker()
         try:
             cached = self.cache.load(s.ticker)
         except SourceError as exc:
@@ -259,13 +297,18 @@ class LiveRegime:
             )
             return
         self._logged.discard("paused")
+        worker = self._ensure_worker()  # started already, except after an abandoned fetch
         base = self.provider.daily if self.provider.loaded else None
         job = _Fetch(now=now, base=base, force_write=self._cache_behind, started=self._clock())
-        job.thread = threading.Thread(
-            target=self._fetch, args=(job,), name="russell-refresh", daemon=True
-        )
+        job.thread = worker.thread
         self._job = job
-        job.thread.start()
+        worker.jobs.put(job)
+
+    def _ensure_worker(self) -> _Worker:
+        if self._worker is None or not self._worker.thread.is_alive():
+            self._worker = _Worker(self._fetch)
+            weakref.finalize(self, self._worker.stop)
+        return self._worker
 
     def _watch(self, job: _Fetch) -> None:
         elapsed = self._clock() - job.started
@@ -278,6 +321,9 @@ class LiveRegime:
             )
         if elapsed > self.abandon_after:
             job.abandoned = True  # the worker writes nothing after this (see _fetch)
+            if self._worker is not None:  # it ends with this job; the next fetch gets a new one
+                self._worker.stop()
+                self._worker = None
             self._abandoned.append(job)
             self._job = None
             reason = f"fetch or cache write hung for {elapsed:.0f} s and was abandoned"
