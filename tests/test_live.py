@@ -232,6 +232,26 @@ def test_cache_is_used_at_once_while_the_first_fetch_is_still_running(live):
     assert live.newest() == DAY("2024-11-14")
 
 
+def test_the_bot_loop_hands_fetches_to_a_started_worker_without_starting_threads(
+    live, monkeypatch
+):
+    """Thread.start() waits until the new thread runs: milliseconds of bot loop under load."""
+
+    original, bot = threading.Thread.start, threading.current_thread()
+
+    def no_thread_start(self):  # the worker itself may use threads (the fetch timeout)
+        if threading.current_thread() is bot:
+            raise AssertionError("a thread was started inside bot_loop_start")
+        original(self)
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread_start)
+    for hour in ("2024-11-14 22:00", "2024-11-15 23:00"):
+        live.loop(utc(hour))
+        assert live.live.busy and live.live.wait(5)
+        live.loop(utc(hour) + pd.Timedelta(seconds=5))
+    assert live.newest() == DAY("2024-11-15")
+
+
 def test_no_fetch_while_no_refresh_is_due(live):
     live.settle(utc("2024-11-14 22:00"))
     calls = len(live.yahoo.calls)
