@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from freqtrade.configuration import Configuration
 from freqtrade.enums import RunMode
-from freqtrade.exceptions import ConfigurationError
+from freqtrade.exceptions import ConfigurationError, OperationalException
 from freqtrade.resolvers import StrategyResolver
 
 from russell_regime.errors import ConfigError
@@ -96,13 +96,13 @@ def _freqtrade_config(tmp_path: Path) -> dict:
     return Configuration(args, RunMode.BACKTEST).get_config()
 
 
-def test_env_var_overrides_reach_the_strategy(tmp_path, monkeypatch) -> None:
+def test_env_var_overrides_reach_the_strategy(tmp_path, monkeypatch, rut_csv) -> None:
     monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__SOURCE", "file")
-    monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__PATH", "/data/rut.csv")
+    monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__PATH", str(rut_csv))
     monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__PUBLICATION_LAG_MINUTES", "20")
-    strategy = StrategyResolver.load_strategy(_freqtrade_config(tmp_path))
+    strategy = StrategyResolver.load_strategy(_freqtrade_config(tmp_path))  # loads the file
     assert strategy.regime_settings.source == "file"
-    assert strategy.regime_settings.path == Path("/data/rut.csv")
+    assert strategy.regime_settings.path == rut_csv
     assert strategy.regime_settings.publication_lag_minutes == 20
 
 
@@ -136,6 +136,6 @@ def test_backtest_mode_reads_the_cache_and_never_fetches(tmp_path, monkeypatch, 
 
 
 def test_backtest_mode_without_cache_or_file_fails_with_instructions(tmp_path):
-    strategy = StrategyResolver.load_strategy(_freqtrade_config(tmp_path))
-    with pytest.raises(Exception, match="no cached index data .* russell_regime download"):
-        strategy.ft_bot_start()
+    """Backtest/hyperopt load the index when the strategy is built: one freqtrade error."""
+    with pytest.raises(OperationalException, match="no cached index data .* russell_regime down"):
+        StrategyResolver.load_strategy(_freqtrade_config(tmp_path))
