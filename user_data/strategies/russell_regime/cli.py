@@ -2,7 +2,8 @@
 
 Each command is added by one ``_add_<name>(subparsers)`` function that sets ``func``
 (``func(args) -> int``). Errors derived from RegimeError print one line to stderr and exit
-with code 2; argparse usage errors exit with 2 as usual.
+with code 2, OSErrors (a file or folder that cannot be used) one line and code 1; argparse
+usage errors exit with 2 as usual.
 
 Options left out on the command line come from the ``"russell_regime"`` section of the
 freqtrade config given with ``--config`` (read like freqtrade: comments allowed,
