@@ -68,3 +68,14 @@ def test_backtest_argv_puts_later_configs_last() -> None:
     assert argv[:5] == ["backtesting", "--config", "a.json", "--config", "b.json"]
     assert argv[-2:] == ["--export", "none"]
     assert argv[argv.index("--datadir") + 1] == "d"
+
+
+def test_an_os_error_is_one_line_and_a_non_zero_exit(shared_data, tmp_path, monkeypatch, capsys):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backtest_job.tempfile, "TemporaryDirectory", disk_full)
+    code = main(["backtest", "--data", str(shared_data), "--userdir", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert err == "russell_regime backtest: error: [Errno 28] No space left on device"
