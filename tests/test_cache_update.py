@@ -116,7 +116,8 @@ def test_two_concurrent_downloads_keep_both_runs_sessions(tmp_path, window):
     assert not missing, f"sessions lost by a concurrent download: {sorted(missing)}"
     assert len(cached) == len(base) + 4
     assert "(2 new, 0 revised)" in out_a and "(2 new, 0 revised)" in out_b
-    assert not overlapped  # the second run waited for the lock
+    assert not overlapped  # the second run waited for the lock, and said so:
+    assert "another download or a bot is updating the cache" in out_b
 
 
 def test_download_next_to_a_live_refresh_loses_nothing(tmp_path, rut_daily, window):
@@ -166,8 +167,9 @@ def test_held_lock_makes_download_give_up_with_one_line(tmp_path, rut_csv, monke
     finally:
         holder.kill()
         holder.wait()
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "waiting up to 0.5 s for" in out
     assert "^RUT.feather.lock" in err and "another process" in err
     assert 0.5 <= waited < 30
     assert not cache_file(cache_dir, "^RUT").exists()

@@ -33,7 +33,7 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -184,18 +184,26 @@ def _fsync_dir(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def locked(path: Path, ticker: str, timeout: float) -> Iterator[Path]:
+def locked(
+    path: Path, ticker: str, timeout: float, on_wait: Callable[[Path], None] | None = None
+) -> Iterator[Path]:
     """Hold the lock of the cache file ``path`` (yields the lock file) for one read-merge-write.
 
-    Waits at most ``timeout`` seconds; a timeout, or a lock file that cannot be created, is
-    CacheUnavailable naming the lock file. The OS drops the lock when its holder dies, so a
-    crashed process never leaves the cache locked.
+    Waits at most ``timeout`` seconds, calling ``on_wait(lock file)`` first when the lock is
+    taken; a timeout, or a lock file that cannot be created, is CacheUnavailable naming the
+    lock file. The OS drops the lock when its holder dies, so a crashed process never leaves
+    the cache locked.
     """
     lock_path = lock_file(path)
     lock = FileLock(lock_path, timeout=timeout)
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        lock.acquire()
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if on_wait is not None:
+                on_wait(lock_path)
+            lock.acquire()
     except Timeout as exc:
         raise CacheUnavailable(
             ticker, f"cache file {path} is being updated by another process (download or bot): "
@@ -236,9 +244,11 @@ class DailyCache:
         """The cached frame of ``ticker`` or None (see :func:`load_cache`)."""
         return load_cache(self.existing_path(ticker), ticker)
 
-    def lock(self, ticker: str, timeout: float) -> contextlib.AbstractContextManager[Path]:
+    def lock(
+        self, ticker: str, timeout: float, on_wait: Callable[[Path], None] | None = None
+    ) -> contextlib.AbstractContextManager[Path]:
         """The lock serialising read-merge-write of ``ticker``'s cache (see :func:`locked`)."""
-        return locked(self.path(ticker), ticker, timeout)
+        return locked(self.path(ticker), ticker, timeout, on_wait)
 
     def update(self, ticker: str, fresh: pd.DataFrame) -> pd.DataFrame:
         """Merge ``fresh`` into the cache under its lock (see :func:`download.update_cache`)."""

@@ -101,6 +101,7 @@ def update_cache(
     lock_timeout: float | None = None,
     replace_unreadable: bool = False,
     cancelled: Callable[[], bool] = lambda: False,
+    on_wait: Callable[[Path], None] | None = None,
 ) -> CacheUpdate:
     """Under ``ticker``'s cache lock: read the cache, fetch, merge, write; see the module doc.
 
@@ -109,7 +110,7 @@ def update_cache(
     file is rewritten atomically when the result differs from it, when ``force_write``, or to
     move an old-named file (:func:`cache.legacy_cache_file`) to its new name; never once
     ``cancelled()`` is true. Waits at most ``lock_timeout`` (default ``LOCK_TIMEOUT_SECONDS``)
-    for the lock.
+    for the lock, calling ``on_wait(lock file)`` first if another process holds it.
 
     Raises CacheUnavailable (lock timeout, failed write; the cache file is unchanged), the
     errors of ``fetch`` and of :func:`merge.merge_update` (nothing written), and SourceError
@@ -117,7 +118,7 @@ def update_cache(
     replaced).
     """
     timeout = LOCK_TIMEOUT_SECONDS if lock_timeout is None else lock_timeout
-    with cache.lock(ticker, timeout):
+    with cache.lock(ticker, timeout, on_wait):
         legacy = cache.legacy_path(ticker)
         replaced = None
         try:
@@ -170,8 +171,16 @@ def download(
         with console.status(f"Fetching {ticker} ({since}) from {source}..."):
             return source.fetch(now, start)
 
+    def waiting(lock: Path) -> None:
+        wait = LOCK_TIMEOUT_SECONDS if lock_timeout is None else lock_timeout
+        console.print(
+            f"{ticker}: another download or a bot is updating the cache; waiting up to {wait:g} s "
+            f"for {lock}"
+        )
+
     update = update_cache(
-        DailyCache(cache_dir), ticker, fetch, calendar=calendar, lock_timeout=lock_timeout
+        DailyCache(cache_dir), ticker, fetch, calendar=calendar, lock_timeout=lock_timeout,
+        on_wait=waiting,
     )
     m, frame = update.merge, update.frame
     console.print(
