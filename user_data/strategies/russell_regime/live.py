@@ -20,10 +20,10 @@ thread, the log and the notifier. Contracts:
   once). A failed write or a lock held too long (``CacheUnavailable``) keeps the new data in
   memory and the write is retried on the next refresh. Nothing leaves a partial cache file.
 * A fetch still running ``timeout + OVERDUE_MARGIN_SECONDS`` after it started is logged once and
-  no other is started; after ``abandon_after`` seconds it is abandoned, also while it hangs in
-  its cache write (result and a not yet started cache write
-  discarded, thread left to end on its own) and refreshes resume; while ``MAX_ABANDONED`` such
-  threads are alive, refreshing pauses.
+  no other is started; after ``abandon_after`` seconds it is abandoned, also while hung in its
+  cache write (its result and any cache write not yet started are discarded, the thread is left
+  to end on its own; a write already under way completes as a correct merge under the lock) and
+  refreshes resume; while ``MAX_ABANDONED`` such threads are alive, refreshing pauses.
 * Changes (stale / fresh, gate opened / closed) are logged and, with ``settings.notify``, sent
   once each through ``notify``. A stale start is announced only if the first refresh fails to
   fix it.
