@@ -242,7 +242,8 @@ class LiveRegime:
             logger.info(
                 "Russell: using cached %s at once: %d sessions up to %s (%s); refreshing from "
                 "%s in the background", s.ticker, len(cached),
-                day_label(cached["session"].iloc[-1]), self.cache.path(s.ticker), self.source,
+                day_label(cached["session"].iloc[-1]), self.cache.existing_path(s.ticker),
+                self.source,
             )
 
     def on_loop(self, now: pd.Timestamp) -> bool:
@@ -506,7 +507,8 @@ def status_report(settings: RegimeSettings, now: pd.Timestamp) -> list[str]:
             )
     source = f"{settings.source}" + (f" {settings.path}" if settings.source == "file" else "")
     lines = status_lines(
-        settings.ticker, source, str(DailyCache(settings.cache_dir).path(settings.ticker)), now,
+        settings.ticker, source,
+        str(DailyCache(settings.cache_dir).existing_path(settings.ticker)), now,
         state, provider.available_at[-1] if provider.loaded else None, gates,
         settings.stale_policy, settings.stale_grace_minutes,
     )
