@@ -10,6 +10,7 @@ it; the test sees a process waiting on its pipe by opening it for writing withou
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -242,3 +243,17 @@ def test_threads_of_one_process_are_serialised_too(tmp_path, window):
     first.join(30)
     download_module.update_cache(cache, "^RUT", window[window["session"] == DAY("2024-11-12")])
     assert {DAY("2024-11-11"), DAY("2024-11-12")} <= sessions(cache.load("^RUT"))
+
+
+def test_status_reads_an_old_named_cache_and_names_it(tmp_path, window):
+    write_cache(legacy_cache_file(tmp_path, "^RUT"), window, "^RUT")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"russell_regime": {"cache_dir": str(tmp_path)}}))
+    env = {**os.environ, "PYTHONPATH": str(STRATEGIES)}
+    out = subprocess.run(
+        [sys.executable, "-m", "russell_regime", "status", "--config", str(config),
+         "--now", "2024-11-18T12:00"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "_5ERUT.feather" in out.stdout and "2024-11-15" in out.stdout
