@@ -6,7 +6,7 @@ other character (lower-case letters, ``/``, ``\\``, ``:``, ``_`` itself, ...) is
 ``_XX`` per UTF-8 byte (upper-case hex), then ``.feather`` is appended::
 
     "^RUT" -> "^RUT.feather"      "RTY=F" -> "RTY=F.feather"      "BRK-B" -> "BRK-B.feather"
-    "../x" -> "_2E._2Fx.feather"  "rut" -> "_72_75_74.feather"    "CON" -> "_43ON.feather"
+    "../X" -> "_2E._2FX.feather"  "rut" -> "_72_75_74.feather"    "CON" -> "_43ON.feather"
 
 A leading ``.`` (hidden file, ``..``) and the first letter of a Windows device name (``CON``,
 ``NUL``, ``COM1`` ... before the first ``.``) are escaped too. A stem longer than
