@@ -96,3 +96,22 @@ def test_full_history_on_real_btc_candles_is_never_stale(shared_data, rut_daily)
     provider.set_daily(rut_daily)
     positions = provider.positions(candles["date"], "1h")
     assert not provider.stale(positions, candles["date"], "1h").any()
+
+
+def test_staleness_follows_the_configured_exchange_calendar():
+    # XLON: 2024-08-26 is a UK bank holiday (NYSE open); 2024-07-04 a US holiday (LSE open).
+    lse = calendar_availability(LAG, "XLON")
+    assert not staleness(utc_ts("2024-08-26 23:30"), pd.Timestamp("2024-08-23"), LAG, GRACE,
+                         "XLON").stale
+    assert staleness(utc_ts("2024-08-26 23:30"), pd.Timestamp("2024-08-23"), LAG, GRACE).stale
+    assert staleness(utc_ts("2024-07-04 23:00"), pd.Timestamp("2024-07-03"), LAG, GRACE,
+                     "XLON").stale
+    assert not staleness(utc_ts("2024-07-04 23:00"), pd.Timestamp("2024-07-03"), LAG, GRACE).stale
+    # the vectorised rule on the same calendar: 07-04 available 15:45 UTC (+180 min: 18:45)
+    newest = available_at(pd.DatetimeIndex([pd.Timestamp("2024-07-03")]), LAG, "XLON").asi8
+    at = np.array([_ns("2024-07-04 18:44"), _ns("2024-07-04 18:45")])
+    assert stale_mask(at, np.repeat(newest, 2), lse, GRACE).tolist() == [False, True]
+
+
+def utc_ts(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")

@@ -384,13 +384,16 @@ class LiveRegime:
         s = self.settings
         self._last_attempt, self._last_error, self._settled = when, error, True
         self._next_refresh = next_refresh_at(
-            when, self._newest(), s.publication_lag_minutes, s.refresh_interval_minutes
+            when, self._newest(), s.publication_lag_minutes, s.refresh_interval_minutes,
+            calendar=s.calendar,
         )
         self._recheck = None
 
     def _check_staleness(self, now: pd.Timestamp) -> None:
         s = self.settings
-        state = staleness(now, self._newest(), s.publication_lag_minutes, s.stale_grace_minutes)
+        state = staleness(
+            now, self._newest(), s.publication_lag_minutes, s.stale_grace_minutes, s.calendar
+        )
         self._state = state
         self._recheck = _NEVER if state.stale or state.stale_at is None else state.stale_at
         if not self._settled:
@@ -405,7 +408,7 @@ class LiveRegime:
             return
         message = stale_transition(
             self._announced_stale, state, s.ticker, s.stale_policy, s.publication_lag_minutes,
-            s.stale_grace_minutes, self._last_error,
+            s.stale_grace_minutes, self._last_error, s.calendar,
         )
         self._announced_stale = state.stale
         if message:
@@ -496,7 +499,8 @@ def status_report(settings: RegimeSettings, now: pd.Timestamp) -> list[str]:
             provider.set_daily(loaded[published])
     newest = pd.Timestamp(provider.daily["session"].iloc[-1]) if provider.loaded else None
     state = staleness(
-        now, newest, settings.publication_lag_minutes, settings.stale_grace_minutes
+        now, newest, settings.publication_lag_minutes, settings.stale_grace_minutes,
+        settings.calendar,
     )
     gates: dict[str, GateState | None] = dict.fromkeys(PAIR_CLASSES)
     if provider.loaded:

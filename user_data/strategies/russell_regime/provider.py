@@ -106,7 +106,7 @@ class RegimeProvider:
         if avail.size:
             newest = np.where(positions >= 0, avail[np.maximum(positions, 0)], NO_SESSION)
         return stale_mask(
-            closes, newest, calendar_availability(s.publication_lag_minutes),
+            closes, newest, calendar_availability(s.publication_lag_minutes, s.calendar),
             s.stale_grace_minutes,
         )
 
