@@ -278,6 +278,9 @@ def test_hanging_fetch_never_blocks_the_loop_and_is_logged_once(hung, caplog):
             live.loop(NOW + pd.Timedelta(seconds=5 * step))
             worst = max(worst, time.perf_counter() - started)
     assert worst < 0.25, f"a loop took {worst:.3f} s while yfinance hung"
+    deadline = time.monotonic() + 5  # the worker thread picks the fetch up asynchronously
+    while not live.yahoo.calls and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert len(live.yahoo.calls) == 1 and live.live.busy  # no second fetch while one hangs
     overdue = [r for r in caplog.records if "still running" in r.getMessage()]
     assert len(overdue) == 1 and "timeout 0.5 s" in overdue[0].getMessage()
