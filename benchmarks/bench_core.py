@@ -23,10 +23,10 @@ import pandas as pd
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "user_data" / "strategies"))
 
-from russell_regime.align import gather, session_positions  # noqa: E402
-from russell_regime.calendar import available_at  # noqa: E402
-from russell_regime.daily import validate_daily  # noqa: E402
-from russell_regime.features import regime_features  # noqa: E402
+from russell_regime.core.align import gather, session_positions  # noqa: E402
+from russell_regime.core.calendar import available_at  # noqa: E402
+from russell_regime.core.daily import validate_daily  # noqa: E402
+from russell_regime.core.features import regime_features  # noqa: E402
 
 PAIRS = ("BTC", "ETH", "SOL", "XRP", "ADA", "DOGE", "BNB", "LINK", "AVAX", "LTC")
 GATHERED = (

@@ -278,7 +278,7 @@ def worker_backtest(spec: dict) -> dict:
     from freqtrade.optimize.backtesting import Backtesting
     from freqtrade.strategy.interface import IStrategy
 
-    from russell_regime.offline import run_freqtrade
+    from russell_regime.adapter.offline import run_freqtrade
 
     _inject_params(spec.get("params") or {})
     timer = Timer()
@@ -329,7 +329,7 @@ def worker_hyperopt(spec: dict) -> dict:
     from freqtrade.optimize.hyperopt.hyperopt_optimizer import HyperOptimizer
     from freqtrade.strategy.interface import IStrategy
 
-    from russell_regime.offline import run_freqtrade
+    from russell_regime.adapter.offline import run_freqtrade
 
     batches: list[tuple[float, float, int]] = []
     epochs: list[dict] = []
@@ -434,7 +434,7 @@ def worker_startup(spec: dict) -> dict:
     importlib.import_module("RussellRiskOn")
     imported = time.perf_counter() - start
 
-    from russell_regime.provider import RegimeProvider
+    from russell_regime.adapter.provider import RegimeProvider
     from russell_regime.settings import RegimeSettings
 
     provider = RegimeProvider(RegimeSettings(source="file", path=Path(spec["rut"])))
@@ -536,8 +536,8 @@ def section_core(data: Path, tmp: Path, repeat: int) -> dict:
     from freqtrade.data.history import load_data
     from freqtrade.resolvers.strategy_resolver import StrategyResolver
 
-    from russell_regime.align import gather
-    from russell_regime.gate import PAIR_CLASSES
+    from russell_regime.core.align import gather
+    from russell_regime.core.gate import PAIR_CLASSES
 
     logging.getLogger("freqtrade").setLevel(logging.WARNING)
     config = _strategy_config(data, tmp, "backtest", False)

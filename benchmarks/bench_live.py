@@ -33,8 +33,8 @@ from freqtrade.enums import RunMode
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "user_data" / "strategies"))
 
-from russell_regime.cache import cache_file, write_cache  # noqa: E402
-from russell_regime.daily import validate_daily  # noqa: E402
+from russell_regime.core.daily import validate_daily  # noqa: E402
+from russell_regime.data.cache import cache_file, write_cache  # noqa: E402
 from RussellRiskOn import RussellRiskOn  # noqa: E402
 
 NOW = pd.Timestamp("2024-11-19 02:00", tz="UTC")  # Monday 11-18 is due; the cache ends 11-15

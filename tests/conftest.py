@@ -40,6 +40,6 @@ def rut_csv(shared_data: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def rut_daily(rut_csv: Path) -> pd.DataFrame:
-    from russell_regime.daily import validate_daily
+    from russell_regime.core.daily import validate_daily
 
     return validate_daily(pd.read_csv(rut_csv), "^RUT")

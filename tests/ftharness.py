@@ -9,7 +9,7 @@ from freqtrade.commands.optimize_commands import setup_optimize_configuration
 from freqtrade.enums import RunMode
 from freqtrade.optimize.backtesting import Backtesting
 
-from russell_regime.offline import DEFAULT_SNAPSHOT, load_markets_snapshot, offline_markets
+from russell_regime.adapter.offline import DEFAULT_SNAPSHOT, load_markets_snapshot, offline_markets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG = REPO_ROOT / "config.json"

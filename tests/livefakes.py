@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from russell_regime.cache import write_cache
-from russell_regime.calendar import session_close
-from russell_regime.gate import GateParams
-from russell_regime.live import LiveRegime
-from russell_regime.provider import RegimeProvider
+from russell_regime.adapter.live import LiveRegime
+from russell_regime.adapter.provider import RegimeProvider
+from russell_regime.core.calendar import session_close
+from russell_regime.core.gate import GateParams
+from russell_regime.data.cache import write_cache
+from russell_regime.data.sources import YahooSource
 from russell_regime.settings import settings_from_config
-from russell_regime.sources import YahooSource
 
 NY = "America/New_York"
 SPIKE = 1.3
@@ -110,7 +110,7 @@ def regime_config(cache_dir: Path, **section) -> dict:
 
 def seed_cache(cache_dir: Path, daily: pd.DataFrame, until: str) -> Path:
     """Write ``daily`` up to session ``until`` as the ^RUT cache; return the file."""
-    from russell_regime.cache import cache_file
+    from russell_regime.data.cache import cache_file
 
     path = cache_file(cache_dir, "^RUT")
     write_cache(path, daily[daily["session"] <= pd.Timestamp(until)], "^RUT")

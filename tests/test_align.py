@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.align import (
+from russell_regime.core.align import (
     AVAILABLE_AT_COLUMN,
     SESSION_COLUMN,
     audit_columns,
@@ -14,7 +14,7 @@ from russell_regime.align import (
     session_positions,
     timeframe_delta,
 )
-from russell_regime.calendar import available_at, xnys
+from russell_regime.core.calendar import available_at, xnys
 
 # June/July 2024: 2024-06-19 Juneteenth and 2024-07-04 are holidays, 2024-07-03 closes early.
 SESSIONS = pd.DatetimeIndex(xnys().sessions_in_range("2024-06-03", "2024-07-31"))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from russell_regime import backtest_job
-from russell_regime.cli import main
+from russell_regime.cli import backtest as backtest_job
+from russell_regime.cli.main import main
 
 
 @pytest.mark.shared_data
@@ -41,7 +41,7 @@ def test_missing_data_folder_is_one_clear_error(tmp_path: Path, capsys) -> None:
 def test_online_job_downloads_index_and_candles_before_backtesting(tmp_path, monkeypatch):
     calls: list[tuple] = []
     monkeypatch.setattr(
-        "russell_regime.download.download",
+        "russell_regime.data.download.download",
         lambda ticker, source, cache_dir, now, **kw: calls.append(("index", ticker, source)),
     )
 
@@ -49,7 +49,7 @@ def test_online_job_downloads_index_and_candles_before_backtesting(tmp_path, mon
         calls.append(("freqtrade", argv[0], argv))
         return 0 if argv[0] == "download-data" else 3
 
-    monkeypatch.setattr("russell_regime.ftrun.run_command", fake_freqtrade)
+    monkeypatch.setattr("russell_regime.adapter.ftrun.run_command", fake_freqtrade)
     code = main(["backtest", "--timerange", "20240101-20240201", "--userdir", str(tmp_path)])
     assert code == 3  # the backtest's exit code is passed through
     assert [c[:2] for c in calls] == [

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from russell_regime.backtest_job import cache_covers, timerange_end
-from russell_regime.cli import main
+from russell_regime.cli.backtest import cache_covers, timerange_end
+from russell_regime.cli.main import main
 from russell_regime.errors import SourceError
 
 TODAY = pd.Timestamp("2026-11-26")
@@ -44,9 +44,9 @@ def _offline_everything(monkeypatch, candles_exit: int = 0) -> list[str]:
         calls.append(argv[0])
         return candles_exit if argv[0] == "download-data" else 0
 
-    monkeypatch.setattr("russell_regime.download.download", no_index)
-    monkeypatch.setattr("russell_regime.ftrun.run_command", fake_freqtrade)
-    monkeypatch.setattr("russell_regime.backtest_job._finish", lambda code, holder: code)
+    monkeypatch.setattr("russell_regime.data.download.download", no_index)
+    monkeypatch.setattr("russell_regime.adapter.ftrun.run_command", fake_freqtrade)
+    monkeypatch.setattr("russell_regime.cli.backtest._finish", lambda code, holder: code)
     return calls
 
 

@@ -8,8 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from russell_regime import cache as cache_module
-from russell_regime.cache import (
+from russell_regime.data import cache as cache_module
+from russell_regime.data.cache import (
     MAX_STEM,
     DailyCache,
     cache_file,

@@ -22,9 +22,15 @@ import pandas as pd
 import pytest
 from livefakes import Live, utc
 
-from russell_regime import download as download_module
-from russell_regime.cache import DailyCache, cache_file, legacy_cache_file, load_cache, write_cache
-from russell_regime.cli import main
+from russell_regime.cli.main import main
+from russell_regime.data import download as download_module
+from russell_regime.data.cache import (
+    DailyCache,
+    cache_file,
+    legacy_cache_file,
+    load_cache,
+    write_cache,
+)
 from russell_regime.errors import CacheUnavailable
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")

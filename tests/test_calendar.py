@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from russell_regime.calendar import (
+from russell_regime.core.calendar import (
     available_at,
     is_available,
     latest_available_session,
@@ -217,7 +217,7 @@ def test_naive_now_rejected_by_is_available():
 
 
 def test_calendar_is_built_once_per_name_from_1980():
-    from russell_regime.calendar import exchange_calendar, xnys
+    from russell_regime.core.calendar import exchange_calendar, xnys
 
     assert xnys() is exchange_calendar("XNYS")
     assert xnys().first_session == pd.Timestamp("1980-01-02")
@@ -225,21 +225,21 @@ def test_calendar_is_built_once_per_name_from_1980():
 
 
 def test_calendar_with_a_shorter_history_starts_at_its_own_bound():
-    from russell_regime.calendar import exchange_calendar
+    from russell_regime.core.calendar import exchange_calendar
 
     # XBOM holidays are recorded from 1997: asking for 1980 would fail, so it starts there
     assert exchange_calendar("XBOM").first_session == pd.Timestamp("1997-01-01")
 
 
 def test_unknown_calendar_is_a_value_error_naming_it():
-    from russell_regime.calendar import exchange_calendar
+    from russell_regime.core.calendar import exchange_calendar
 
     with pytest.raises(ValueError, match="'NOPE'"):
         exchange_calendar("NOPE")
 
 
 def test_non_sessions_inside_the_calendar_span_are_weekends_and_holidays():
-    from russell_regime.calendar import non_sessions
+    from russell_regime.core.calendar import non_sessions
 
     days = _sessions("2024-07-03", "2024-07-04", "2024-07-05", "2024-07-06", "2001-09-11")
     assert list(non_sessions(days)) == list(_sessions("2024-07-04", "2024-07-06", "2001-09-11"))
@@ -247,7 +247,7 @@ def test_non_sessions_inside_the_calendar_span_are_weekends_and_holidays():
 
 
 def test_before_the_first_session_weekdays_are_accepted_weekends_are_not():
-    from russell_regime.calendar import non_sessions
+    from russell_regime.core.calendar import non_sessions
 
     # 1979-12-25 is a Tuesday (a holiday the calendar does not know); 1979-12-29 a Saturday
     days = _sessions("1979-12-25", "1979-12-28", "1979-12-29")
@@ -258,7 +258,7 @@ def test_before_the_first_session_weekdays_are_accepted_weekends_are_not():
 
 
 def test_check_sessions_names_the_first_bad_date_and_the_count():
-    from russell_regime.calendar import check_sessions
+    from russell_regime.core.calendar import check_sessions
     from russell_regime.errors import DataValidationError
 
     with pytest.raises(DataValidationError) as info:
@@ -290,8 +290,8 @@ def test_calendar_setting_defaults_to_xnys_and_rejects_unknown_codes():
 
 
 def test_provider_uses_the_calendar_setting_for_available_at_and_sessions(tmp_path):
+    from russell_regime.adapter.provider import RegimeProvider
     from russell_regime.errors import DataValidationError
-    from russell_regime.provider import RegimeProvider
     from russell_regime.settings import settings_from_config
 
     path = tmp_path / "ftse.csv"
@@ -309,9 +309,9 @@ def test_provider_uses_the_calendar_setting_for_available_at_and_sessions(tmp_pa
 
 
 def test_provider_rejects_a_cache_holding_a_non_session(tmp_path):
-    from russell_regime.cache import DailyCache, write_cache
+    from russell_regime.adapter.provider import RegimeProvider
+    from russell_regime.data.cache import DailyCache, write_cache
     from russell_regime.errors import DataValidationError
-    from russell_regime.provider import RegimeProvider
     from russell_regime.settings import settings_from_config
 
     frame = pd.DataFrame({"session": _sessions("2024-07-05", "2024-07-06"), "open": 1.0,

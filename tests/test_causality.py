@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.align import gather, session_positions, timeframe_delta
-from russell_regime.calendar import available_at, xnys
-from russell_regime.features import regime_features
+from russell_regime.core.align import gather, session_positions, timeframe_delta
+from russell_regime.core.calendar import available_at, xnys
+from russell_regime.core.features import regime_features
 
 NY = "America/New_York"
 PARAM_SETS = {

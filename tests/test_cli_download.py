@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from russell_regime.cache import cache_file, load_cache
-from russell_regime.cli import main
+from russell_regime.cli.main import main
 from russell_regime.config_file import with_section_overrides
-from russell_regime.download import download
+from russell_regime.data.cache import cache_file, load_cache
+from russell_regime.data.download import download
+from russell_regime.data.sources import YahooSource
 from russell_regime.errors import ConfigError, SourceError
-from russell_regime.sources import YahooSource
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LATER = pd.Timestamp("2030-01-01", tz="UTC")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from russell_regime.cache import cache_file
-from russell_regime.cli import main
+from russell_regime.cli.main import main
+from russell_regime.data.cache import cache_file
 
 
 def _cli(cwd: Path, *argv: str) -> subprocess.CompletedProcess:
@@ -90,7 +90,7 @@ def test_relative_cli_paths_mean_the_callers_folder(rut_csv, tmp_path, monkeypat
 def test_download_honours_the_configs_lag_timeout_and_user_data_dir(tmp_path, monkeypatch):
     seen = {}
     monkeypatch.setattr(
-        "russell_regime.download.download",
+        "russell_regime.data.download.download",
         lambda ticker, source, cache_dir, now, **kw: seen.update(
             ticker=ticker, source=source, cache_dir=cache_dir
         ),

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.daily import validate_daily
+from russell_regime.core.daily import validate_daily
 from russell_regime.errors import DataValidationError
 
 TICKER = "^TEST"

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.cache import DailyCache
-from russell_regime.calendar import exchange_calendar, xnys
+from russell_regime.core.calendar import exchange_calendar, xnys
+from russell_regime.data.cache import DailyCache
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 T = "^RUT"

@@ -23,8 +23,8 @@ from freqtrade.persistence import Trade
 from freqtrade.persistence.usedb_context import enable_database_use
 from livefakes import FakeYahoo, seed_cache, utc
 
-from russell_regime.cache import load_cache
-from russell_regime.offline import DEFAULT_SNAPSHOT, load_markets_snapshot, offline_markets
+from russell_regime.adapter.offline import DEFAULT_SNAPSHOT, load_markets_snapshot, offline_markets
+from russell_regime.data.cache import load_cache
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ["BTC/USDT", "ETH/USDT"]

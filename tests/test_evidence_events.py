@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.calendar import available_at
+from russell_regime.core.calendar import available_at
 from russell_regime.evidence.bootstrap import rng_for
 from russell_regime.evidence.events import (
     ath_events,

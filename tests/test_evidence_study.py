@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.calendar import available_at
+from russell_regime.core.calendar import available_at
 from russell_regime.evidence.commands import main
 from russell_regime.evidence.forward import forward_metrics
 from russell_regime.evidence.report import StudySettings, study_table, to_markdown

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from russell_regime.ftrun import error_line
+from russell_regime.adapter.ftrun import error_line
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG = REPO_ROOT / "config.json"

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.daily import validate_daily
-from russell_regime.features import (
+from russell_regime.core.daily import validate_daily
+from russell_regime.core.features import (
     ath_features,
     breakout_features,
     regime_features,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.gate import GateParams, daily_gate, gate_conditions, gate_state, pair_class
+from russell_regime.core.gate import GateParams, daily_gate, gate_conditions, gate_state, pair_class
 
 
 @pytest.mark.parametrize(

@@ -22,11 +22,10 @@ from livefakes import (
     utc,
 )
 
-from russell_regime.calendar import available_at, xnys
-from russell_regime.errors import RegimeError
-from russell_regime.gate import GateParams, daily_gate
-from russell_regime.live import add_status_command
-from russell_regime.refresh import (
+from russell_regime.cli.status import add_status_command
+from russell_regime.core.calendar import available_at, xnys
+from russell_regime.core.gate import GateParams, daily_gate
+from russell_regime.core.refresh import (
     Staleness,
     entry_override,
     gate_transitions,
@@ -36,6 +35,7 @@ from russell_regime.refresh import (
     stale_transition,
     staleness,
 )
+from russell_regime.errors import RegimeError
 
 LAG, HOUR = 15, 60
 DAY = pd.Timestamp
@@ -294,7 +294,7 @@ def test_notify_false_silences_messages_but_not_the_log(tmp_path, rut_daily, cap
     seed_cache(tmp_path, rut_daily, "2024-11-13")
     harness = Live(tmp_path, rut_daily, utc("2024-11-14 22:00"), notify=False)
     harness.live.start()
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         harness.settle(utc("2024-11-14 22:00"))
     assert harness.messages == []
     assert any("Russell gate BTC closed" in r.getMessage() for r in caplog.records)
@@ -302,7 +302,7 @@ def test_notify_false_silences_messages_but_not_the_log(tmp_path, rut_daily, cap
 
 def test_staleness_is_logged_and_notified_once_then_recovery_once(live, caplog):
     live.yahoo.fault = ConnectionError("Yahoo down")
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         live.settle(utc("2024-11-15 02:00"))  # 11-14 available 21:15 + 180 min: stale at 00:15
         for minute in range(1, 120):
             live.loop(utc("2024-11-15 02:00") + pd.Timedelta(minutes=minute))

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from livefakes import Live, closed_candles, dry_run_strategy, loop_strategy, seed_cache, utc
 
-from russell_regime.cache import load_cache
+from russell_regime.data.cache import load_cache
 
 NOW = utc("2024-11-19 02:00")
 RETRY = NOW + pd.Timedelta(minutes=10)  # catch-up retry while behind the calendar
@@ -104,7 +104,7 @@ def test_bad_yahoo_answer_blocks_entries_while_stale_and_recovers(bot, fault, ca
     bot.yahoo.fault, why = YAHOO_FAULTS[fault]
     before = bot.cache.read_bytes()
     bot.start()
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         bot.loop(NOW)
     assert bot.strategy.live.state.stale and bot.newest() == DAY(CACHED_UNTIL)
     assert bot.entry(NOW) == (False, "")
@@ -177,7 +177,7 @@ def test_revised_past_session_is_merged_and_used(bot):
 def test_broken_cache_file_is_rebuilt_by_a_full_refresh(bot, damage, caplog):
     bot.cache.write_bytes(damage(bot.cache.read_bytes()))
     bot.yahoo.fault = ConnectionError("offline")
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         bot.start()
         bot.loop(NOW)
     assert any("unreadable" in r.getMessage() and "refetching" in r.getMessage()
@@ -235,7 +235,7 @@ def test_unexpected_error_in_the_loop_is_logged_once_and_never_raised(bot, caplo
         raise RuntimeError("boom")
 
     bot.monkeypatch.setattr(bot.strategy.regime, "set_daily", broken)
-    with caplog.at_level(logging.ERROR, logger="russell_regime.live"):
+    with caplog.at_level(logging.ERROR, logger="russell_regime.adapter.live"):
         for minute in range(0, 30, 5):
             bot.loop(NOW + pd.Timedelta(minutes=minute))
     errors = [r for r in caplog.records if "live refresh error" in r.getMessage()]
@@ -271,7 +271,7 @@ def hung(tmp_path, rut_daily):
 def test_hanging_fetch_never_blocks_the_loop_and_is_logged_once(hung, caplog):
     live, clock = hung
     worst = 0.0
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         for step in range(50):  # 10 s on the fetch clock, 50 loops
             clock.t += 0.2
             started = time.perf_counter()
@@ -295,7 +295,7 @@ def test_hanging_fetch_never_blocks_the_loop_and_is_logged_once(hung, caplog):
 def test_fetch_hanging_past_abandon_after_is_dropped_and_refreshing_resumes(hung, caplog):
     live, clock = hung
     first_hang = live.yahoo.hang
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         live.loop(NOW)
         clock.t += 31
         live.loop(NOW + pd.Timedelta(seconds=5))
@@ -374,7 +374,7 @@ def test_implausible_revision_is_rejected_logged_and_the_data_kept(tmp_path, rut
     live = Live(tmp_path, rut_daily, NOW)
     live.live.start()
     live.yahoo.fault = lambda raw: _revise_close(raw, 1.20)  # 2024-11-14 "revised" by +20 %
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         live.settle(NOW)
     failed = [r.getMessage() for r in caplog.records if "refresh of ^RUT failed" in r.getMessage()]
     assert len(failed) == 1 and "RevisionRejected" in failed[0] and "2024-11-14" in failed[0]
@@ -390,7 +390,7 @@ def test_bad_row_of_a_cached_session_keeps_the_cached_value_and_is_logged_once(
     live = Live(tmp_path, rut_daily, NOW)
     live.live.start()
     live.yahoo.fault = lambda raw: _nan_row(raw, row=-3)  # Yahoo keeps answering NaN for 11-14
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         live.settle(NOW)
         live.settle(NOW + pd.Timedelta(hours=2))  # the next regular refresh: same bad row
     kept = [r.getMessage() for r in caplog.records if "invalid rows" in r.getMessage()]
@@ -409,7 +409,7 @@ def test_cache_corrupted_while_running_is_replaced_by_the_next_refresh(
     live = Live(tmp_path, rut_daily, NOW)
     live.live.start()
     cache.write_bytes(b"\x00garbage" * 10)  # damaged behind the bot's back
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         live.settle(NOW)
         live.settle(NOW + pd.Timedelta(hours=2))
     replaced = [r.getMessage() for r in caplog.records if "replaced with" in r.getMessage()]

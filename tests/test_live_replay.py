@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 from livefakes import Live, seed_cache, utc
 
-from russell_regime.align import gather
-from russell_regime.cache import load_cache
-from russell_regime.calendar import available_at, session_close, xnys
-from russell_regime.gate import PAIR_CLASSES, GateParams
-from russell_regime.provider import RegimeProvider
+from russell_regime.adapter.provider import RegimeProvider
+from russell_regime.core.align import gather
+from russell_regime.core.calendar import available_at, session_close, xnys
+from russell_regime.core.gate import PAIR_CLASSES, GateParams
+from russell_regime.data.cache import load_cache
 from russell_regime.settings import settings_from_config
 
 START, END = utc("2024-10-28 00:00"), utc("2024-12-03 00:00")

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from livefakes import Live, seed_cache, utc
 
-from russell_regime.align import gather
-from russell_regime.gate import GateParams
-from russell_regime.provider import RegimeProvider
+from russell_regime.adapter.provider import RegimeProvider
+from russell_regime.core.align import gather
+from russell_regime.core.gate import GateParams
 from russell_regime.settings import settings_from_config
 
 START, END = utc("2024-11-11 00:00"), utc("2024-11-19 00:00")  # incl. gate flips 11-14/15

@@ -13,7 +13,7 @@ import pandas as pd
 from livefakes import utc
 from test_live_faults import Bot
 
-from russell_regime.cache import load_cache
+from russell_regime.data.cache import load_cache
 
 CACHED_UNTIL = "2024-11-15"  # Friday
 DURING = utc("2024-11-19 18:00")  # Tuesday 13:00 New York: Tuesday's bar is in progress
@@ -34,7 +34,7 @@ def test_answer_dated_one_day_early_is_rejected_and_no_entry_is_allowed(
     bot.yahoo.fault = one_day_early
     before = bot.cache.read_bytes()
     bot.start()
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         bot.loop(DURING)
     failed = [r.getMessage() for r in caplog.records if "refresh of ^RUT failed" in r.getMessage()]
     assert len(failed) == 1
@@ -62,7 +62,7 @@ def test_weekend_row_in_an_answer_is_rejected(tmp_path, rut_daily, shared_data, 
     bot = Bot(tmp_path, rut_daily, shared_data, monkeypatch)
     bot.yahoo.fault = saturday
     bot.start()
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         bot.loop(utc("2024-11-19 02:00"))
     failed = [r.getMessage() for r in caplog.records if "refresh of ^RUT failed" in r.getMessage()]
     assert len(failed) == 1 and "2024-11-16: not a XNYS session (Saturday)" in failed[0]
@@ -82,7 +82,7 @@ def test_persistent_bad_row_of_a_cached_session_keeps_it_and_says_so_once(
     bot = Bot(tmp_path, rut_daily, shared_data, monkeypatch)
     bot.yahoo.fault = broken_thursday
     bot.start()
-    with caplog.at_level(logging.INFO, logger="russell_regime.live"):
+    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
         bot.loop(utc("2024-11-19 02:00"))  # brings Monday 11-18
         bot.loop(utc("2024-11-20 02:00"))  # and Tuesday 11-19; Thursday is still broken
     assert bot.newest() == DAY("2024-11-19") and not bot.strategy.live.state.stale

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.calendar import xnys
+from russell_regime.core.calendar import xnys
+from russell_regime.core.merge import MergeResult, RevisionLimits, merge_update
 from russell_regime.errors import DataValidationError, RevisionRejected, SourceError
-from russell_regime.merge import MergeResult, RevisionLimits, merge_update
 
 T = "^RUT"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from russell_regime.offline import (
+from russell_regime.adapter.offline import (
     DEFAULT_SNAPSHOT,
     REPO_ROOT,
     SnapshotError,

@@ -120,8 +120,8 @@ def test_shipped_config_section_is_valid() -> None:
 
 
 def test_backtest_mode_reads_the_cache_and_never_fetches(tmp_path, monkeypatch, rut_daily):
-    from russell_regime.cache import DailyCache
-    from russell_regime.sources import YahooSource
+    from russell_regime.data.cache import DailyCache
+    from russell_regime.data.sources import YahooSource
 
     def no_network(*args, **kwargs):
         raise AssertionError("backtesting must not fetch index data")

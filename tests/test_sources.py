@@ -9,14 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from russell_regime.errors import ConfigError, DataValidationError, SourceError
-from russell_regime.sources import (
+from russell_regime.data.sources import (
     FileSource,
     YahooSource,
     make_source,
     normalize_yahoo,
     read_daily_file,
 )
+from russell_regime.errors import ConfigError, DataValidationError, SourceError
 
 NY = "America/New_York"
 LATER = pd.Timestamp("2030-01-01", tz="UTC")
@@ -305,7 +305,7 @@ def test_default_history_calls_yfinance_ticker_history(monkeypatch):
 
 
 def test_importing_sources_does_not_import_yfinance():
-    code = "import sys, russell_regime.sources; print('yfinance' in sys.modules)"
+    code = "import sys, russell_regime.data.sources; print('yfinance' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=REPO_ROOT / "user_data" / "strategies",

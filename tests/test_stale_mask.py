@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.align import timeframe_delta
-from russell_regime.calendar import available_at, xnys
-from russell_regime.provider import RegimeProvider
-from russell_regime.refresh import NO_SESSION, calendar_availability, stale_mask, staleness
+from russell_regime.adapter.provider import RegimeProvider
+from russell_regime.core.align import timeframe_delta
+from russell_regime.core.calendar import available_at, xnys
+from russell_regime.core.refresh import NO_SESSION, calendar_availability, stale_mask, staleness
 from russell_regime.settings import settings_from_config
 
 LAG, GRACE = 15, 180

@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from russell_regime.refresh import duration_label
+from russell_regime.core.refresh import duration_label
 
 
 def _status(tmp_path, rows: pd.DataFrame, now: str) -> subprocess.CompletedProcess:

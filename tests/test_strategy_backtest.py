@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from ftharness import backtest_config, run_backtest
-from russell_regime.daily import validate_daily
-from russell_regime.features import regime_features
+from russell_regime.core.daily import validate_daily
+from russell_regime.core.features import regime_features
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.freqtrade_run]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from russell_regime.offline import run_freqtrade
+from russell_regime.adapter.offline import run_freqtrade
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.freqtrade_run]
 

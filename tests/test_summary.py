@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from russell_regime.summary import HEADER, gate_lines, summary_lines
+from russell_regime.cli.summary import HEADER, gate_lines, summary_lines
 
 INDEX = {
     "ticker": "^RUT", "source": "file RUT.csv", "sessions": 9523,

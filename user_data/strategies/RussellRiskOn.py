@@ -4,7 +4,7 @@ Long only. The base signal (EMA trend + ADX/RSI guard) enters when the pair's cl
 (BTC / ETH / altcoins) is open according to the daily Russell 2000 state: fresh all-time high,
 breakout above long-term resistance, or resistance-turned-support retest. Exits are never
 blocked by the gate. Russell data is aligned so each candle sees only sessions that had
-closed (plus a publication lag) before the candle closed; see ``russell_regime.align``.
+closed (plus a publication lag) before the candle closed; see ``russell_regime.core.align``.
 Backtest and hyperopt apply the live staleness rule per candle (``refresh.stale_mask``): a
 candle whose expected session is missing beyond ``stale_grace_minutes`` (e.g. after the index
 data ends) follows ``stale_policy``.
@@ -37,12 +37,12 @@ from pandas import DataFrame, Series
 if str(Path(__file__).parent) not in sys.path:
     sys.path.append(str(Path(__file__).parent))
 
-from russell_regime.align import gather  # noqa: E402
+from russell_regime.adapter.live import LiveRegime  # noqa: E402
+from russell_regime.adapter.provider import RegimeProvider  # noqa: E402
+from russell_regime.core.align import gather  # noqa: E402
+from russell_regime.core.gate import MODES, PAIR_CLASSES, GateParams, pair_class  # noqa: E402
+from russell_regime.core.refresh import BLOCK, IGNORE, POLICY_EFFECT, entry_override  # noqa: E402
 from russell_regime.errors import ConfigError, RegimeError  # noqa: E402
-from russell_regime.gate import MODES, PAIR_CLASSES, GateParams, pair_class  # noqa: E402
-from russell_regime.live import LiveRegime  # noqa: E402
-from russell_regime.provider import RegimeProvider  # noqa: E402
-from russell_regime.refresh import BLOCK, IGNORE, POLICY_EFFECT, entry_override  # noqa: E402
 from russell_regime.settings import settings_from_config  # noqa: E402
 
 logger = logging.getLogger(__name__)

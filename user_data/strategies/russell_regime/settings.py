@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .calendar import DEFAULT_CALENDAR, DEFAULT_PUBLICATION_LAG_MINUTES, calendar_names
+from .core.calendar import DEFAULT_CALENDAR, DEFAULT_PUBLICATION_LAG_MINUTES, calendar_names
+from .core.features import PRICE_BASES
+from .core.gate import PAIR_CLASSES
 from .errors import ConfigError
-from .features import PRICE_BASES
-from .gate import PAIR_CLASSES
 
 SECTION = "russell_regime"
 SOURCES = ("yahoo", "file")

@@ -1,10 +1,10 @@
 """freqtrade in-process: backtests and hyperopt of RussellRiskOn on local data, offline.
 
-Imperative edge. Markets come from the shipped snapshot (:mod:`russell_regime.offline`), candles
+Imperative edge. Markets come from the shipped snapshot (:mod:`russell_regime.adapter.offline`), candles
 from ``<data>/binance`` (feather), the index from ``<data>/index/RUT.csv`` (``source: file``).
 Every run gets its own ``user_data_dir`` (a temp or output folder): nothing is written next to
 the strategy (hyperopt runs with ``disableparamexport``). Parameters are always set explicitly
-on the loaded strategy (defaults of :class:`~russell_regime.gate.GateParams` for "gated"), so a
+on the loaded strategy (defaults of :class:`~russell_regime.core.gate.GateParams` for "gated"), so a
 stray ``RussellRiskOn.json`` cannot change what is compared.
 
 :func:`walk_forward_windows` is pure.
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..gate import PAIR_CLASSES, GateParams
-from ..offline import DEFAULT_SNAPSHOT, REPO_ROOT, load_markets_snapshot, offline_markets
+from ..adapter.offline import DEFAULT_SNAPSHOT, REPO_ROOT, load_markets_snapshot, offline_markets
+from ..core.gate import PAIR_CLASSES, GateParams
 
 CONFIG = REPO_ROOT / "config.json"
 STRATEGIES = REPO_ROOT / "user_data" / "strategies"

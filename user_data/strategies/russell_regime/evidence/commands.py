@@ -23,11 +23,11 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ..calendar import DEFAULT_PUBLICATION_LAG_MINUTES, available_at
+from ..adapter.offline import REPO_ROOT
+from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES, available_at
+from ..core.gate import GateParams, pair_class
+from ..data.sources import read_daily_file
 from ..errors import ConfigError, RegimeError
-from ..gate import GateParams, pair_class
-from ..offline import REPO_ROOT
-from ..sources import read_daily_file
 from .bootstrap import rng_for
 from .events import DEFAULT_GAP, ath_events, random_events, raw_events, russell_events
 from .forward import PriceGrid, forward_metrics, forward_paths, next_valid, price_grid

@@ -1,6 +1,6 @@
 """Russell events (pure): new all-time highs, breakouts and support retests, de-clustered.
 
-Raw events are the sessions where a feature of :mod:`russell_regime.features` fires:
+Raw events are the sessions where a feature of :mod:`russell_regime.core.features` fires:
 
 * ``ath``: ``new_ath`` (the price basis exceeds every earlier session's);
 * ``breakout_<N>``: ``breakout`` for lookback ``N`` (close above the prior N-session maximum);
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..features import ath_features, regime_features
-from ..gate import GateParams
+from ..core.features import ath_features, regime_features
+from ..core.gate import GateParams
 
 EVENT_COLUMNS = (
     "kind", "position", "session", "available_at", "close", "level", "last_session", "n_raw",

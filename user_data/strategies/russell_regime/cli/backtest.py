@@ -11,7 +11,7 @@ otherwise the job stops with one line saying to pass ``--data DIR``.
 
 The backtest runs in-process with freqtrade's own objects (``freqtrade backtesting`` argv,
 ``setup_optimize_configuration``, ``Backtesting``), with ``--cache none`` so every run computes
-its result; the job then prints a short summary (:mod:`russell_regime.summary`). Every failure
+its result; the job then prints a short summary (:mod:`russell_regime.cli.summary`). Every failure
 exits non-zero with one ``error: ...`` line last on stderr. Relative ``--data``, ``--config``
 and ``--userdir`` are taken from the caller's directory (``R2K_CALLER_DIR``, set by run.sh).
 
@@ -29,11 +29,11 @@ from typing import Any
 
 import pandas as pd
 
-from .config_file import caller_path
-from .errors import RegimeError, SourceError
-from .settings import RegimeSettings
+from ..config_file import caller_path
+from ..errors import RegimeError, SourceError
+from ..settings import RegimeSettings
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 DEFAULT_TIMERANGE = "20200101-20250630"
 STRATEGY = "RussellRiskOn"
 CACHE_SLACK_DAYS = 5  # a long weekend plus a holiday between the last session and the end
@@ -95,7 +95,7 @@ def add_backtest_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_backtest_job(args: argparse.Namespace) -> int:
-    from .offline import run_freqtrade
+    from ..adapter.offline import run_freqtrade
 
     args.config, args.userdir = caller_path(args.config), caller_path(args.userdir)
     if args.data is not None:
@@ -120,7 +120,7 @@ def run_backtest_job(args: argparse.Namespace) -> int:
 
 
 def _online(args: argparse.Namespace) -> int:
-    from .ftrun import run_command
+    from ..adapter.ftrun import run_command
 
     _index_online(args)
     start = args.timerange.split("-")[0]
@@ -140,9 +140,9 @@ def _online(args: argparse.Namespace) -> int:
 
 def _index_online(args: argparse.Namespace) -> None:
     """Download the index into the cache; fall back to a cache that covers the timerange."""
-    from .cache import DailyCache
-    from .download import download
-    from .live import default_source
+    from ..adapter.live import default_source
+    from ..data.cache import DailyCache
+    from ..data.download import download
 
     settings = job_settings(args.config, args.userdir, {})
     now = pd.Timestamp.now(tz="UTC")
@@ -173,8 +173,8 @@ def _index_online(args: argparse.Namespace) -> None:
 def job_settings(config_path: Path, userdir: Path, overrides: dict[str, Any]) -> RegimeSettings:
     """The russell_regime settings the backtest will use, validated (ConfigError otherwise):
     the config read like freqtrade (env overrides), ``overrides`` on top of its section."""
-    from .config_file import read_config, with_section_overrides
-    from .settings import settings_from_config
+    from ..config_file import read_config, with_section_overrides
+    from ..settings import settings_from_config
 
     config = with_section_overrides(read_config(config_path), overrides, config_path)
     return settings_from_config({**config, "user_data_dir": str(userdir)})

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import DataValidationError, RevisionRejected
 from .calendar import DEFAULT_CALENDAR, check_sessions
 from .daily import PRICE_COLUMNS, REL_TOLERANCE, normalize_daily, row_problems, validate_daily
-from .errors import DataValidationError, RevisionRejected
 
 
 @dataclass(frozen=True)

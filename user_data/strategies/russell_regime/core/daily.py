@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import DataValidationError
 from .calendar import check_sessions
-from .errors import DataValidationError
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
 COLUMNS = ("session", *PRICE_COLUMNS, "volume")

@@ -15,16 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import calendar
-from .align import audit_columns, session_positions, timeframe_delta
-from .cache import DailyCache
-from .calendar import check_sessions
-from .daily import validate_daily
-from .errors import RegimeError
-from .gate import GateParams, class_features, gate_from_features
-from .refresh import NO_SESSION, calendar_availability, stale_mask
-from .settings import RegimeSettings
-from .sources import read_daily_file
+from ..core import calendar
+from ..core.align import audit_columns, session_positions, timeframe_delta
+from ..core.calendar import check_sessions
+from ..core.daily import validate_daily
+from ..core.gate import GateParams, class_features, gate_from_features
+from ..core.refresh import NO_SESSION, calendar_availability, stale_mask
+from ..data.cache import DailyCache
+from ..data.sources import read_daily_file
+from ..errors import RegimeError
+from ..settings import RegimeSettings
 
 _MEMO_SIZE = 16  # ~1.3 MB each on 38 years of sessions; a hyperopt epoch needs 3
 _NO_DATA = pd.DataFrame(

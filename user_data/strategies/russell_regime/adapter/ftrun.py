@@ -36,7 +36,7 @@ def error_line(exc: BaseException) -> str:
     """The one line printed for a failure (pure): multi-line messages are joined."""
     from freqtrade.exceptions import ConfigurationError, FreqtradeException
 
-    from .errors import RegimeError
+    from ..errors import RegimeError
 
     text = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, ConfigurationError):
@@ -58,7 +58,7 @@ def run_command(argv: list[str], command: Command | None = None) -> int:
         set_mp_start_method,
     )
 
-    from .errors import RegimeError
+    from ..errors import RegimeError
 
     try:
         setup_logging_pre()

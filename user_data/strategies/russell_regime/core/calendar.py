@@ -28,7 +28,7 @@ import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
-from .errors import DataValidationError
+from ..errors import DataValidationError
 
 NEW_YORK = "America/New_York"
 DEFAULT_PUBLICATION_LAG_MINUTES = 15

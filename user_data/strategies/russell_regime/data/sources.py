@@ -1,12 +1,12 @@
 """Where daily bars come from: Yahoo Finance (via yfinance) or a local file.
 
 Every source answers ``fetch(now, start=None)`` with a *normalised* frame in the daily-frame
-layout (:func:`russell_regime.daily.normalize_daily`: columns, dates and numbers checked)
+layout (:func:`russell_regime.core.daily.normalize_daily`: columns, dates and numbers checked)
 holding only sessions whose bar is final and published at ``now``
 (``calendar.available_at(session, lag, calendar) <= now``). Every date of the answer must be a
 session of the source's exchange calendar, or the whole answer is rejected
 (DataValidationError naming the first bad date). Row values (NaN, inf, high < low, negative
-volume...) are judged by the merge (:func:`russell_regime.merge.merge_update`), which may keep
+volume...) are judged by the merge (:func:`russell_regime.core.merge.merge_update`), which may keep
 the cached row of a session whose fresh row is bad; a bad row of a new session is an error
 there. A source never answers with an empty frame: nothing usable is a :class:`SourceError`.
 
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .calendar import (
+from ..core.calendar import (
     DEFAULT_CALENDAR,
     DEFAULT_PUBLICATION_LAG_MINUTES,
     NEW_YORK,
@@ -38,8 +38,8 @@ from .calendar import (
     check_sessions,
     to_utc,
 )
-from .daily import normalize_daily, validate_daily
-from .errors import ConfigError, SourceError
+from ..core.daily import normalize_daily, validate_daily
+from ..errors import ConfigError, SourceError
 
 YAHOO_COLUMNS = ("Open", "High", "Low", "Close", "Volume")
 _REQUIRED_YAHOO = ("open", "high", "low", "close")

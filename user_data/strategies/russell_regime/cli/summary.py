@@ -1,6 +1,6 @@
 """The main job's closing summary (pure): index data used, gate per class, blocked entries, result.
 
-Inputs are plain data gathered by the shell (:mod:`russell_regime.backtest_job`):
+Inputs are plain data gathered by the shell (:mod:`russell_regime.cli.backtest`):
 
 * ``index``: ``{"ticker", "source", "sessions", "first", "last"}`` describing the daily frame
   the strategy used (``first``/``last`` are session timestamps), or None when it had none;

@@ -23,10 +23,10 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
+from ..core.calendar import DEFAULT_CALENDAR
+from ..core.merge import MergeResult, merge_update
+from ..errors import SourceError
 from .cache import DailyCache, load_cache, write_cache
-from .calendar import DEFAULT_CALENDAR
-from .errors import SourceError
-from .merge import MergeResult, merge_update
 from .sources import DailySource
 
 REFETCH_DAYS = 14

@@ -40,9 +40,9 @@ import pandas as pd
 import pyarrow as pa
 from filelock import FileLock, Timeout
 
-from .daily import validate_daily
-from .errors import CacheUnavailable, ConfigError, DataValidationError, SourceError
-from .merge import merge_sessions  # noqa: F401  (re-export; the merge rules live in merge.py)
+from ..core.daily import validate_daily
+from ..core.merge import merge_sessions  # noqa: F401  (re-export; the merge rules live in merge.py)
+from ..errors import CacheUnavailable, ConfigError, DataValidationError, SourceError
 
 DEFAULT_CACHE_DIR = Path("user_data/data/russell")
 SUFFIX = ".feather"

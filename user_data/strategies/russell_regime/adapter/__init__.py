@@ -1,0 +1,2 @@
+"""The freqtrade adapter: the provider a strategy holds, the live refresh shell and the offline
+runner of freqtrade commands."""

@@ -1,0 +1,68 @@
+"""``download``: fetch daily bars from the configured source into the disk cache
+(:func:`russell_regime.data.download.download`, the one fetch-merge-write path)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from ..config_file import caller_path, read_config, with_section_overrides
+
+DOWNLOAD_KEYS = ("ticker", "source", "path", "cache_dir")
+
+
+def add_download_command(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "download",
+        help="fetch daily bars into the cache",
+        description="Fetch daily bars from a source and merge them into the disk cache.",
+    )
+    parser.add_argument("--ticker", help="ticker (default: the config's, else ^RUT)")
+    parser.add_argument(
+        "--source", metavar="{yahoo,file}", help="source (default: the config's, else yahoo)"
+    )
+    parser.add_argument("--path", help="data file for --source file (.csv/.feather/.parquet)")
+    parser.add_argument(
+        "--cache-dir", dest="cache_dir",
+        help="cache directory (default: the config's, else <user_data_dir>/data/russell)",
+    )
+    parser.add_argument(
+        "--config", type=Path, help="freqtrade config with a russell_regime section"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress display")
+    parser.set_defaults(func=_run_download)
+
+
+def _run_download(args: argparse.Namespace) -> int:
+    """Settings from the config section with the CLI flags on top, validated like the
+    strategy's (publication lag, fetch timeout, cache_dir, user_data_dir all honoured)."""
+    from ..adapter.live import default_source
+    from ..data.download import download
+    from ..settings import settings_from_config
+
+    config_path = caller_path(args.config) if args.config is not None else None
+    cli = vars(args).copy()
+    for key in ("path", "cache_dir"):
+        if cli.get(key) is not None and str(cli[key]).strip():
+            cli[key] = str(caller_path(Path(cli[key])))
+    config = read_config(config_path)
+    settings = settings_from_config(
+        with_section_overrides(
+            config,
+            {key: cli[key] for key in DOWNLOAD_KEYS if cli.get(key) is not None},
+            config_path or Path("<environment>"),
+        )
+    )
+    download(
+        settings.ticker,
+        default_source(settings),
+        settings.cache_dir,
+        now=pd.Timestamp.now(tz="UTC"),
+        progress=not args.no_progress,
+        calendar=settings.calendar,
+    )
+    return 0
+
+

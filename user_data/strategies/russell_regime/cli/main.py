@@ -1,0 +1,51 @@
+"""Command line: ``python -m russell_regime <command> ...`` (also the ``russell-regime`` script).
+
+Each command is added by one ``_add_<name>(subparsers)`` function that sets ``func``
+(``func(args) -> int``). Errors derived from RegimeError print one line to stderr and exit
+with code 2, OSErrors (a file or folder that cannot be used) one line and code 1; argparse
+usage errors exit with 2 as usual.
+
+Options left out on the command line come from the ``"russell_regime"`` section of the
+freqtrade config given with ``--config`` (read like freqtrade: comments allowed,
+``FREQTRADE__RUSSELL_REGIME__*`` env overrides), then from the built-in defaults; the result
+is validated by ``settings.settings_from_config``, the strategy's own path. Relative paths on
+the command line are taken from the caller's directory (``config_file.caller_path``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..errors import RegimeError
+from ..evidence.commands import add_evidence_commands
+from .backtest import add_backtest_command
+from .download import add_download_command
+from .status import add_status_command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="russell_regime", description="Russell 2000 regime filter tools."
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_download_command(subparsers)
+    add_backtest_command(subparsers)
+    add_status_command(subparsers)
+    add_evidence_commands(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (2 on RegimeError, message on stderr)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RegimeError as exc:
+        print(f"russell_regime {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file or folder the command needs: one line, no traceback
+        print(f"russell_regime {args.command}: error: {exc}", file=sys.stderr)
+        return 1
