@@ -12,7 +12,7 @@ Contract
   with ``needs_trading_fees`` (not binance), so spot backtesting/hyperopt stay offline. The patch
   is undone when the context exits.
 * :func:`run_freqtrade` runs the freqtrade command ``argv`` in-process under that patch through
-  :func:`russell_regime.adapter.ftrun.run_command` and returns its exit code: 0 only on success, 2 on a
+  :func:`.ftrun.run_command` and returns its exit code: 0 only on success, 2 on a
   configuration or operational error, 1 on anything unexpected, with one ``error: ...`` line
   last on stderr (freqtrade's own ``main`` exits 0 on a configuration error).
 * :func:`load_markets_snapshot` reads a snapshot: a JSON object ``{symbol: ccxt market}`` whose

@@ -2,7 +2,7 @@
 
 No I/O, no clock: every function takes ``now`` (tz-aware) and the state it decides on; the
 exchange calendar (``calendar``, default XNYS) is the only shared (immutable, cached) input.
-The imperative shell that acts on these decisions is :mod:`russell_regime.adapter.live`. Sessions are
+The imperative shell acting on them is :mod:`russell_regime.adapter.live`. Sessions are
 naive dates, instants are UTC; ``lag`` is the publication lag and ``grace`` the staleness
 allowance, both in minutes.
 

@@ -1,6 +1,6 @@
 """freqtrade in-process: backtests and hyperopt of RussellRiskOn on local data, offline.
 
-Imperative edge. Markets come from the shipped snapshot (:mod:`russell_regime.adapter.offline`), candles
+Imperative edge. Markets come from the shipped snapshot (:mod:`..adapter.offline`), candles
 from ``<data>/binance`` (feather), the index from ``<data>/index/RUT.csv`` (``source: file``).
 Every run gets its own ``user_data_dir`` (a temp or output folder): nothing is written next to
 the strategy (hyperopt runs with ``disableparamexport``). Parameters are always set explicitly
