@@ -24,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "user_data" / "strategies"))
 
 from russell_regime.core.align import gather, session_positions  # noqa: E402
-from russell_regime.core.calendar import available_at  # noqa: E402
+from russell_regime.core.calendar import Availability  # noqa: E402
 from russell_regime.core.daily import validate_daily  # noqa: E402
 from russell_regime.core.features import regime_features  # noqa: E402
 
@@ -75,20 +75,20 @@ def main(argv: list[str] | None = None) -> int:
 
     features = regime_features(daily, 252)
     columns = {col: features[col].to_numpy() for col in GATHERED}
-    avail = available_at(daily["session"])
+    avail = Availability().available_at(daily["session"])
 
     def positions_only() -> None:
         for dates in candles.values():
-            session_positions(dates, "1h", avail)
+            session_positions(dates, pd.Timedelta(hours=1), avail)
 
     def align_all() -> None:
         for dates in candles.values():
-            pos = session_positions(dates, "1h", avail)
+            pos = session_positions(dates, pd.Timedelta(hours=1), avail)
             for values in columns.values():
                 gather(values, pos)
 
     features_ms = _median_ms(all_lookbacks, args.repeat)
-    avail_ms = _median_ms(lambda: available_at(daily["session"]), args.repeat)
+    avail_ms = _median_ms(lambda: Availability().available_at(daily["session"]), args.repeat)
     positions_ms = _median_ms(positions_only, args.repeat)
     align_ms = _median_ms(align_all, args.repeat)
 

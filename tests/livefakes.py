@@ -18,7 +18,7 @@ import pandas as pd
 
 from russell_regime.adapter.live import LiveRegime
 from russell_regime.adapter.provider import RegimeProvider
-from russell_regime.core.calendar import session_close
+from russell_regime.core.calendar import Availability, session_close
 from russell_regime.core.gate import GateParams
 from russell_regime.data.cache import write_cache
 from russell_regime.data.sources import YahooSource
@@ -60,7 +60,7 @@ def answer_at(daily: pd.DataFrame, now: pd.Timestamp, start: str | None = None) 
         opened = pd.Timestamp(last.date()).tz_localize(NY) + pd.Timedelta(hours=9, minutes=30)
         if ny_now < opened:
             raw = raw.iloc[:-1]  # today's bar does not exist before the open
-        elif now < session_close(pd.DatetimeIndex([last]))[0]:
+        elif now < session_close(pd.DatetimeIndex([last]), "XNYS")[0]:
             spike = raw["Open"].iloc[-1] * SPIKE
             raw.loc[raw.index[-1], ["Close", "Adj Close"]] = spike
             raw.loc[raw.index[-1], "High"] = max(raw["High"].iloc[-1], spike)
@@ -137,9 +137,9 @@ class Live:
         self.params = params or {}
         source = YahooSource(
             "^RUT",
+            Availability(lag_minutes=self.settings.publication_lag_minutes),
             timeout=self.settings.fetch_timeout_seconds,
             history=self.yahoo,
-            lag_minutes=self.settings.publication_lag_minutes,
         )
         self.live = LiveRegime(
             self.provider,

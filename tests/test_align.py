@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from russell_regime.adapter.provider import timeframe_step
 from russell_regime.core.align import (
     AVAILABLE_AT_COLUMN,
     SESSION_COLUMN,
     audit_columns,
     gather,
     session_positions,
-    timeframe_delta,
 )
-from russell_regime.core.calendar import available_at, xnys
+from russell_regime.core.calendar import Availability, xnys
 
 # June/July 2024: 2024-06-19 Juneteenth and 2024-07-04 are holidays, 2024-07-03 closes early.
 SESSIONS = pd.DatetimeIndex(xnys().sessions_in_range("2024-06-03", "2024-07-31"))
@@ -25,13 +25,17 @@ def _utc(text: str) -> pd.Timestamp:
 
 
 def _seen(candle_dates, timeframe: str, lag: float = 15) -> list[pd.Timestamp | None]:
-    pos = session_positions(pd.DatetimeIndex(candle_dates), timeframe, available_at(SESSIONS, lag))
+    pos = session_positions(
+        pd.DatetimeIndex(candle_dates),
+        timeframe_step(timeframe),
+        Availability(lag_minutes=lag).available_at(SESSIONS),
+    )
     return [SESSIONS[p] if p >= 0 else None for p in pos]
 
 
 def _reference_positions(candle_dates, timeframe: str, avail: pd.DatetimeIndex) -> np.ndarray:
     """Brute force: the last daily row whose available_at < the candle's close, or -1."""
-    closes = pd.DatetimeIndex(candle_dates) + pd.Timedelta(timeframe_delta(timeframe))
+    closes = pd.DatetimeIndex(candle_dates) + pd.Timedelta(timeframe_step(timeframe))
     out = []
     for close in closes:
         ok = [i for i, a in enumerate(avail) if a < close]
@@ -54,22 +58,25 @@ def _reference_positions(candle_dates, timeframe: str, avail: pd.DatetimeIndex) 
         ("1d", pd.Timedelta(days=1)),
         ("3d", pd.Timedelta(days=3)),
         ("1w", pd.Timedelta(days=7)),
+        ("1M", pd.Timedelta(days=30)),  # freqtrade's (ccxt's) month
     ],
 )
-def test_timeframe_delta_parses(timeframe, expected):
-    assert timeframe_delta(timeframe) == expected
+def test_timeframe_step_converts_with_freqtrade(timeframe, expected):
+    assert timeframe_step(timeframe) == expected
 
 
-@pytest.mark.parametrize("bad", ["", "m", "0m", "0h", "1M", "1y", "1.5h", "5 m", " 1h", "-1h", "h1",
-                                 "1hh", None, 60])
-def test_timeframe_delta_rejects(bad):
+@pytest.mark.parametrize("bad", ["", "m", "0m", "0h", "1.5h", "-1h", "h1", "1hh", None, 60])
+def test_timeframe_step_rejects(bad):
     with pytest.raises(ValueError, match="unsupported timeframe"):
-        timeframe_delta(bad)
+        timeframe_step(bad)
 
 
-def test_session_positions_rejects_a_bad_timeframe():
-    with pytest.raises(ValueError, match="unsupported timeframe"):
-        session_positions(pd.DatetimeIndex([_utc("2024-07-01")]), "1M", available_at(SESSIONS))
+@pytest.mark.parametrize("step", [pd.Timedelta(0), pd.Timedelta(hours=-1)])
+def test_session_positions_rejects_a_non_positive_timeframe(step):
+    with pytest.raises(ValueError, match="positive duration"):
+        session_positions(
+            pd.DatetimeIndex([_utc("2024-07-01")]), step, Availability().available_at(SESSIONS)
+        )
 
 
 # --- docstring examples and the strict < boundary -----------------------------------------
@@ -124,7 +131,7 @@ def test_holiday_and_weekend_candles_keep_the_previous_session():
 
 def test_candle_dates_in_another_timezone_are_converted():
     ny = pd.DatetimeIndex([pd.Timestamp("2024-07-01 16:00", tz="America/New_York")])  # 20:00Z
-    pos = session_positions(ny, "1h", available_at(SESSIONS))
+    pos = session_positions(ny, timeframe_step("1h"), Availability().available_at(SESSIONS))
     assert SESSIONS[pos[0]] == pd.Timestamp("2024-07-01")
 
 
@@ -132,9 +139,9 @@ def test_candle_dates_in_another_timezone_are_converted():
 
 
 def test_candles_before_first_session_get_minus_one():
-    avail = available_at(SESSIONS)
+    avail = Availability().available_at(SESSIONS)
     dates = pd.date_range(_utc("2024-06-02"), periods=3, freq="1D")  # Sun, Mon, Tue
-    pos = session_positions(dates, "1d", avail)
+    pos = session_positions(dates, timeframe_step("1d"), avail)
     assert pos.tolist() == [-1, 0, 1]  # Sun 06-02 closes Mon 00:00 < Mon 20:15
     assert pos.dtype == np.int64
 
@@ -167,9 +174,9 @@ def test_gather_from_empty_daily_is_all_fill():
 
 
 def test_audit_columns_nat_before_the_first_session():
-    avail = available_at(SESSIONS)
+    avail = Availability().available_at(SESSIONS)
     dates = pd.date_range(_utc("2024-06-02"), periods=3, freq="1D")
-    pos = session_positions(dates, "1d", avail)
+    pos = session_positions(dates, timeframe_step("1d"), avail)
     audit = audit_columns(pos, pd.Series(SESSIONS), avail)
     assert list(audit.columns) == [SESSION_COLUMN, AVAILABLE_AT_COLUMN]
     assert audit[SESSION_COLUMN].isna().tolist() == [True, False, False]
@@ -182,7 +189,7 @@ def test_audit_columns_nat_before_the_first_session():
 
 def test_audit_columns_with_no_sessions():
     empty = pd.DatetimeIndex([], dtype="datetime64[ns]")
-    audit = audit_columns(np.array([-1, -1]), pd.Series(empty), available_at(empty))
+    audit = audit_columns(np.array([-1, -1]), pd.Series(empty), Availability().available_at(empty))
     assert len(audit) == 2
     assert audit.isna().all().all()
 
@@ -192,21 +199,24 @@ def test_audit_columns_with_no_sessions():
 
 def test_naive_candle_dates_rejected():
     with pytest.raises(ValueError, match="candle dates"):
-        session_positions(pd.DatetimeIndex([pd.Timestamp("2024-07-01")]), "1h",
-                          available_at(SESSIONS))
+        session_positions(
+            pd.DatetimeIndex([pd.Timestamp("2024-07-01")]),
+            timeframe_step("1h"),
+            Availability().available_at(SESSIONS),
+        )
 
 
 def test_naive_available_at_rejected():
-    naive = available_at(SESSIONS).tz_localize(None)
+    naive = Availability().available_at(SESSIONS).tz_localize(None)
     with pytest.raises(ValueError, match="available_at"):
-        session_positions(pd.DatetimeIndex([_utc("2024-07-01")]), "1h", naive)
+        session_positions(pd.DatetimeIndex([_utc("2024-07-01")]), timeframe_step("1h"), naive)
 
 
 def test_non_increasing_available_at_rejected():
-    avail = available_at(SESSIONS)
+    avail = Availability().available_at(SESSIONS)
     swapped = avail[[1, 0, *range(2, len(avail))]]
     with pytest.raises(ValueError, match="strictly increasing"):
-        session_positions(pd.DatetimeIndex([_utc("2024-07-01")]), "1h", swapped)
+        session_positions(pd.DatetimeIndex([_utc("2024-07-01")]), timeframe_step("1h"), swapped)
 
 
 # --- every timeframe against a brute-force reference ---------------------------------------
@@ -214,8 +224,8 @@ def test_non_increasing_available_at_rejected():
 
 @pytest.mark.parametrize("timeframe", ["1m", "5m", "1h", "4h", "1d"])
 def test_positions_match_brute_force_for_each_timeframe(timeframe):
-    avail = available_at(SESSIONS)
-    step = timeframe_delta(timeframe)
+    avail = Availability().available_at(SESSIONS)
+    step = timeframe_step(timeframe)
     # a week containing a holiday and an early close, starting before the first candle sees it
     start, end = _utc("2024-07-01 18:00"), _utc("2024-07-09")
     if timeframe == "1m":  # keep the brute force small: the minutes around two closes
@@ -224,7 +234,7 @@ def test_positions_match_brute_force_for_each_timeframe(timeframe):
         )
     else:
         dates = pd.date_range(start, end, freq=step, inclusive="left")
-    pos = session_positions(pd.Series(dates), timeframe, avail)
+    pos = session_positions(pd.Series(dates), timeframe_step(timeframe), avail)
     np.testing.assert_array_equal(pos, _reference_positions(dates, timeframe, avail))
     assert len(set(pos.tolist())) >= 2  # the week really changes session
 
@@ -233,10 +243,10 @@ def test_positions_match_brute_force_for_each_timeframe(timeframe):
 def test_real_btc_candles_never_see_an_unpublished_session(shared_data, rut_daily, timeframe):
     candles = pd.read_feather(shared_data / "binance" / f"BTC_USDT-{timeframe}.feather")
     sessions = rut_daily["session"]
-    avail = available_at(sessions)
-    pos = session_positions(candles["date"], timeframe, avail)
+    avail = Availability().available_at(sessions)
+    pos = session_positions(candles["date"], timeframe_step(timeframe), avail)
     audit = audit_columns(pos, sessions, avail)
-    candle_close = pd.DatetimeIndex(candles["date"]) + timeframe_delta(timeframe)
+    candle_close = pd.DatetimeIndex(candles["date"]) + timeframe_step(timeframe)
     seen = audit[AVAILABLE_AT_COLUMN].notna().to_numpy()
     assert seen.all()  # BTC starts in 2017, RUT in 1987
     assert (audit[AVAILABLE_AT_COLUMN].to_numpy() < candle_close.to_numpy()).all()

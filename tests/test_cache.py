@@ -238,8 +238,8 @@ def test_cache_file_with_invalid_content_is_an_error_naming_the_path(tmp_path):
 def test_daily_cache_update_creates_then_merges(tmp_path):
     store = DailyCache(tmp_path / "russell")
     assert store.load("^RUT") is None
-    store.update("^RUT", daily(["2024-07-01", "2024-07-02"]))
-    merged = store.update("^RUT", daily(["2024-07-02", "2024-07-03"], close=102.0))
+    store.update("^RUT", daily(["2024-07-01", "2024-07-02"]), "XNYS")
+    merged = store.update("^RUT", daily(["2024-07-02", "2024-07-03"], close=102.0), "XNYS")
     assert merged["close"].tolist() == [100.0, 102.0, 103.0]
     assert store.path("^RUT") == tmp_path / "russell" / "^RUT.feather"
     pd.testing.assert_frame_equal(store.load("^RUT"), merged)

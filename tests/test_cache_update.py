@@ -237,17 +237,24 @@ def test_threads_of_one_process_are_serialised_too(tmp_path, window):
         return pd.concat([known, window[window["session"] == DAY("2024-11-11")]])
 
     first = threading.Thread(
-        target=download_module.update_cache, args=(cache, "^RUT", slow_fetch)
+        target=download_module.update_cache, args=(cache, "^RUT", slow_fetch),
+        kwargs={"calendar": "XNYS"},
     )
     first.start()
     assert inside.wait(30)
     with pytest.raises(CacheUnavailable, match=r"\^RUT\.feather\.lock"):
         download_module.update_cache(
-            cache, "^RUT", window[window["session"] == DAY("2024-11-12")], lock_timeout=0.2
+            cache,
+            "^RUT",
+            window[window["session"] == DAY("2024-11-12")],
+            lock_timeout=0.2,
+            calendar="XNYS",
         )
     proceed.set()
     first.join(30)
-    download_module.update_cache(cache, "^RUT", window[window["session"] == DAY("2024-11-12")])
+    download_module.update_cache(
+        cache, "^RUT", window[window["session"] == DAY("2024-11-12")], calendar="XNYS"
+    )
     assert {DAY("2024-11-11"), DAY("2024-11-12")} <= sessions(cache.load("^RUT"))
 
 
@@ -257,9 +264,21 @@ def test_status_reads_an_old_named_cache_and_names_it(tmp_path, window):
     config.write_text(json.dumps({"russell_regime": {"cache_dir": str(tmp_path)}}))
     env = {**os.environ, "PYTHONPATH": str(STRATEGIES)}
     out = subprocess.run(
-        [sys.executable, "-m", "russell_regime", "status", "--config", str(config),
-         "--now", "2024-11-18T12:00"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "russell_regime",
+            "status",
+            "--config",
+            str(config),
+            "--now",
+            "2024-11-18T12:00",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     assert "_5ERUT.feather" in out.stdout and "2024-11-15" in out.stdout

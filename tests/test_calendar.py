@@ -6,9 +6,7 @@ import pandas as pd
 import pytest
 
 from russell_regime.core.calendar import (
-    available_at,
-    is_available,
-    latest_available_session,
+    Availability,
     session_close,
 )
 
@@ -27,16 +25,16 @@ def _sessions(*dates: str) -> pd.DatetimeIndex:
 
 
 def test_regular_close_in_daylight_saving_time_is_20_utc():
-    assert session_close(_sessions("2024-07-01"))[0] == _utc("2024-07-01 20:00")
+    assert session_close(_sessions("2024-07-01"), "XNYS")[0] == _utc("2024-07-01 20:00")
 
 
 def test_regular_close_in_standard_time_is_21_utc():
-    assert session_close(_sessions("2024-12-02"))[0] == _utc("2024-12-02 21:00")
+    assert session_close(_sessions("2024-12-02"), "XNYS")[0] == _utc("2024-12-02 21:00")
 
 
 @pytest.mark.parametrize("day", ["2024-11-29", "2019-12-24"])
 def test_early_close_is_13_new_york(day):
-    close = session_close(_sessions(day))[0]
+    close = session_close(_sessions(day), "XNYS")[0]
     assert close == _utc(f"{day} 18:00")
     assert close.tz_convert(NY) == pd.Timestamp(f"{day} 13:00", tz=NY)
 
@@ -53,11 +51,11 @@ def test_early_close_is_13_new_york(day):
     ],
 )
 def test_dst_switch_weekends(day, expected_utc):
-    assert session_close(_sessions(day))[0] == _utc(expected_utc)
+    assert session_close(_sessions(day), "XNYS")[0] == _utc(expected_utc)
 
 
 def test_session_close_accepts_a_series_of_several_sessions_in_order():
-    closes = session_close(pd.Series(_sessions("2024-11-27", "2024-11-29", "2024-12-02")))
+    closes = session_close(pd.Series(_sessions("2024-11-27", "2024-11-29", "2024-12-02")), "XNYS")
     assert list(closes) == [
         _utc("2024-11-27 21:00"),
         _utc("2024-11-29 18:00"),
@@ -67,13 +65,13 @@ def test_session_close_accepts_a_series_of_several_sessions_in_order():
 
 def test_non_xnys_date_gets_the_regular_16_new_york_close():
     # 2025-01-09: NYSE closed (national day of mourning); 2023-11-23: Thanksgiving. Both EST.
-    closes = session_close(_sessions("2025-01-09", "2023-11-23"))
+    closes = session_close(_sessions("2025-01-09", "2023-11-23"), "XNYS")
     assert list(closes) == [_utc("2025-01-09 21:00"), _utc("2023-11-23 21:00")]
 
 
 def test_tz_aware_sessions_are_rejected():
     with pytest.raises(ValueError, match="naive"):
-        session_close(pd.DatetimeIndex([_utc("2024-07-01")]))
+        session_close(pd.DatetimeIndex([_utc("2024-07-01")]), "XNYS")
 
 
 # --- available_at ------------------------------------------------------------------------
@@ -90,42 +88,42 @@ def test_tz_aware_sessions_are_rejected():
     ],
 )
 def test_available_at_adds_the_lag_to_the_close(day, lag, expected_utc):
-    assert available_at(_sessions(day), lag_minutes=lag)[0] == _utc(expected_utc)
+    assert Availability(lag_minutes=lag).available_at(_sessions(day))[0] == _utc(expected_utc)
 
 
 def test_default_lag_is_positive_so_close_itself_is_not_available():
     day = _sessions("2024-07-01")
-    assert available_at(day)[0] > session_close(day)[0]
+    assert Availability().available_at(day)[0] > session_close(day, "XNYS")[0]
 
 
 def test_negative_lag_rejected_by_available_at():
     with pytest.raises(ValueError, match="-5"):
-        available_at(_sessions("2024-07-01"), lag_minutes=-5)
+        Availability(lag_minutes=-5).available_at(_sessions("2024-07-01"))
 
 
 def test_negative_lag_rejected_by_is_available():
     with pytest.raises(ValueError, match="-5"):
-        is_available(pd.Timestamp("2024-07-01"), _utc("2024-07-02"), lag_minutes=-5)
+        Availability(lag_minutes=-5).is_available(pd.Timestamp("2024-07-01"), _utc("2024-07-02"))
 
 
 def test_negative_lag_rejected_by_latest_available_session():
     # A negative lag would hand out a session's bar before the session has even closed.
     with pytest.raises(ValueError, match="-5"):
-        latest_available_session(_utc("2024-07-01 19:58"), lag_minutes=-5)
+        Availability(lag_minutes=-5).latest_available_session(_utc("2024-07-01 19:58"))
 
 
 def test_nan_lag_rejected():
     with pytest.raises(ValueError, match="nan"):
-        available_at(_sessions("2024-07-01"), lag_minutes=float("nan"))
+        Availability(lag_minutes=float("nan")).available_at(_sessions("2024-07-01"))
     with pytest.raises(ValueError, match="nan"):
-        latest_available_session(_utc("2024-07-01 21:00"), lag_minutes=float("nan"))
+        Availability(lag_minutes=float("nan")).latest_available_session(_utc("2024-07-01 21:00"))
 
 
 # --- real RUT sessions -------------------------------------------------------------------
 
 
 def test_every_real_rut_session_gets_an_available_at(rut_daily):
-    avail = available_at(rut_daily["session"])
+    avail = Availability().available_at(rut_daily["session"])
     assert len(avail) == len(rut_daily)
     assert not avail.isna().any()
     assert str(avail.tz) == "UTC"
@@ -136,17 +134,17 @@ def test_every_real_rut_available_at_is_between_13_and_16_new_york_plus_lag(rut_
     sessions = pd.DatetimeIndex(rut_daily["session"])
     earliest = sessions.tz_localize(NY) + pd.Timedelta(hours=13)  # earliest NYSE close
     latest = sessions.tz_localize(NY) + pd.Timedelta(hours=16)
-    at_close = available_at(sessions, lag_minutes=0)
+    at_close = Availability(lag_minutes=0).available_at(sessions)
     assert (at_close >= earliest).all()
     assert (at_close <= latest).all()
-    lagged = available_at(sessions, lag_minutes=15)
+    lagged = Availability(lag_minutes=15).available_at(sessions)
     assert (lagged > earliest).all()
     assert (lagged == at_close + pd.Timedelta(minutes=15)).all()
 
 
 def test_real_rut_contains_both_early_closes(rut_daily):
     sessions = pd.DatetimeIndex(rut_daily["session"])
-    avail = available_at(sessions, lag_minutes=0)
+    avail = Availability(lag_minutes=0).available_at(sessions)
     for day in ("2024-11-29", "2019-12-24"):
         assert avail[sessions.get_loc(pd.Timestamp(day))] == _utc(f"{day} 18:00")
 
@@ -156,61 +154,72 @@ def test_real_rut_contains_both_early_closes(rut_daily):
 
 @pytest.mark.parametrize("now", ["2024-03-09 12:00", "2024-03-10 23:59", "2024-03-11 00:30"])
 def test_latest_available_session_over_the_weekend_is_friday(now):
-    assert latest_available_session(_utc(now)) == pd.Timestamp("2024-03-08")
+    assert Availability().latest_available_session(_utc(now)) == pd.Timestamp("2024-03-08")
 
 
 def test_latest_available_session_skips_holidays():
     # 2024-07-04 is a holiday; 2024-07-03 an early close (13:00 NY = 17:00 UTC).
-    assert latest_available_session(_utc("2024-07-04 23:00")) == pd.Timestamp("2024-07-03")
+    latest = Availability().latest_available_session(_utc("2024-07-04 23:00"))
+    assert latest == pd.Timestamp("2024-07-03")
 
 
 def test_latest_available_session_just_before_and_after_close_plus_lag():
-    assert latest_available_session(_utc("2024-07-01 20:14:59")) == pd.Timestamp("2024-06-28")
-    assert latest_available_session(_utc("2024-07-01 20:15")) == pd.Timestamp("2024-07-01")
+    assert Availability().latest_available_session(_utc("2024-07-01 20:14:59")) == pd.Timestamp(
+        "2024-06-28"
+    )
+    assert Availability().latest_available_session(_utc("2024-07-01 20:15")) == pd.Timestamp(
+        "2024-07-01"
+    )
 
 
 def test_latest_available_session_on_early_close_day():
     # 2024-11-28 is Thanksgiving: before the early close+lag the latest is 11-27.
-    assert latest_available_session(_utc("2024-11-29 18:14")) == pd.Timestamp("2024-11-27")
-    assert latest_available_session(_utc("2024-11-29 18:15")) == pd.Timestamp("2024-11-29")
+    assert Availability().latest_available_session(_utc("2024-11-29 18:14")) == pd.Timestamp(
+        "2024-11-27"
+    )
+    assert Availability().latest_available_session(_utc("2024-11-29 18:15")) == pd.Timestamp(
+        "2024-11-29"
+    )
 
 
 def test_latest_available_session_respects_lag_argument():
     now = _utc("2024-07-01 20:30")
-    assert latest_available_session(now, lag_minutes=15) == pd.Timestamp("2024-07-01")
-    assert latest_available_session(now, lag_minutes=45) == pd.Timestamp("2024-06-28")
+    assert Availability(lag_minutes=15).latest_available_session(now) == pd.Timestamp("2024-07-01")
+    assert Availability(lag_minutes=45).latest_available_session(now) == pd.Timestamp("2024-06-28")
 
 
 def test_latest_available_session_accepts_other_time_zones():
     now = pd.Timestamp("2024-07-01 16:15", tz=NY)  # == 20:15 UTC
-    assert latest_available_session(now) == pd.Timestamp("2024-07-01")
+    assert Availability().latest_available_session(now) == pd.Timestamp("2024-07-01")
 
 
 def test_latest_available_session_before_the_calendar_is_none():
-    assert latest_available_session(_utc("1970-01-01")) is None
+    assert Availability().latest_available_session(_utc("1970-01-01")) is None
 
 
 def test_latest_available_session_agrees_with_available_at_on_dst_switch_days():
     for day in ("2024-03-08", "2024-03-11", "2024-11-01", "2024-11-04"):
-        avail = available_at(_sessions(day))[0]
-        assert latest_available_session(avail) == pd.Timestamp(day)
-        assert latest_available_session(avail - pd.Timedelta(minutes=1)) != pd.Timestamp(day)
+        avail = Availability().available_at(_sessions(day))[0]
+        assert Availability().latest_available_session(avail) == pd.Timestamp(day)
+        assert Availability().latest_available_session(
+            avail - pd.Timedelta(minutes=1)
+        ) != pd.Timestamp(day)
 
 
 def test_is_available_just_before_and_after():
     session = pd.Timestamp("2024-12-02")
-    assert not is_available(session, _utc("2024-12-02 21:14:59"))
-    assert is_available(session, _utc("2024-12-02 21:15"))
+    assert not Availability().is_available(session, _utc("2024-12-02 21:14:59"))
+    assert Availability().is_available(session, _utc("2024-12-02 21:15"))
 
 
 def test_naive_now_rejected_by_latest_available_session():
     with pytest.raises(ValueError, match="timezone-aware"):
-        latest_available_session(pd.Timestamp("2024-07-01 21:00"))
+        Availability().latest_available_session(pd.Timestamp("2024-07-01 21:00"))
 
 
 def test_naive_now_rejected_by_is_available():
     with pytest.raises(ValueError, match="timezone-aware"):
-        is_available(pd.Timestamp("2024-07-01"), pd.Timestamp("2024-07-02 12:00"))
+        Availability().is_available(pd.Timestamp("2024-07-01"), pd.Timestamp("2024-07-02 12:00"))
 
 
 # --- exchange calendars, sessions and the calendar setting ----------------------------------
@@ -242,7 +251,9 @@ def test_non_sessions_inside_the_calendar_span_are_weekends_and_holidays():
     from russell_regime.core.calendar import non_sessions
 
     days = _sessions("2024-07-03", "2024-07-04", "2024-07-05", "2024-07-06", "2001-09-11")
-    assert list(non_sessions(days)) == list(_sessions("2024-07-04", "2024-07-06", "2001-09-11"))
+    assert list(non_sessions(days, "XNYS")) == list(
+        _sessions("2024-07-04", "2024-07-06", "2001-09-11")
+    )
     assert list(non_sessions(_sessions("2024-07-04"), "XLON")) == []
 
 
@@ -251,7 +262,7 @@ def test_before_the_first_session_weekdays_are_accepted_weekends_are_not():
 
     # 1979-12-25 is a Tuesday (a holiday the calendar does not know); 1979-12-29 a Saturday
     days = _sessions("1979-12-25", "1979-12-28", "1979-12-29")
-    assert list(non_sessions(days)) == list(_sessions("1979-12-29"))
+    assert list(non_sessions(days, "XNYS")) == list(_sessions("1979-12-29"))
     assert list(non_sessions(_sessions("1990-01-01", "1990-01-06"), "XBOM")) == list(
         _sessions("1990-01-06")
     )
@@ -262,7 +273,7 @@ def test_check_sessions_names_the_first_bad_date_and_the_count():
     from russell_regime.errors import DataValidationError
 
     with pytest.raises(DataValidationError) as info:
-        check_sessions(_sessions("2024-07-03", "2024-07-04", "2024-07-06"), "^RUT")
+        check_sessions(_sessions("2024-07-03", "2024-07-04", "2024-07-06"), "^RUT", "XNYS")
     assert str(info.value).startswith(
         "^RUT: session 2024-07-04: not a XNYS session (Thursday; 2 such dates)"
     )
@@ -271,12 +282,16 @@ def test_check_sessions_names_the_first_bad_date_and_the_count():
 def test_other_calendars_give_their_own_closes():
     # London 16:30 local; Tokyo 15:00 local until 2024-11-04, 15:30 after (the calendar knows)
     assert session_close(_sessions("2024-07-04"), "XLON")[0] == _utc("2024-07-04 15:30")
-    assert available_at(_sessions("2024-12-02"), 15, "XLON")[0] == _utc("2024-12-02 16:45")
-    assert session_close(_sessions("2024-07-04"), "XTKS")[0] == _utc("2024-07-04 06:00")
-    assert latest_available_session(_utc("2024-07-04 16:00"), 15, "XLON") == pd.Timestamp(
-        "2024-07-04"
+    assert Availability("XLON", 15).available_at(_sessions("2024-12-02"))[0] == _utc(
+        "2024-12-02 16:45"
     )
-    assert latest_available_session(_utc("2024-07-04 16:00"), 15) == pd.Timestamp("2024-07-03")
+    assert session_close(_sessions("2024-07-04"), "XTKS")[0] == _utc("2024-07-04 06:00")
+    assert Availability("XLON", 15).latest_available_session(
+        _utc("2024-07-04 16:00")
+    ) == pd.Timestamp("2024-07-04")
+    assert Availability(lag_minutes=15).latest_available_session(
+        _utc("2024-07-04 16:00")
+    ) == pd.Timestamp("2024-07-03")
 
 
 def test_calendar_setting_defaults_to_xnys_and_rejects_unknown_codes():
@@ -295,12 +310,11 @@ def test_provider_uses_the_calendar_setting_for_available_at_and_sessions(tmp_pa
     from russell_regime.settings import settings_from_config
 
     path = tmp_path / "ftse.csv"
-    path.write_text(
-        "date,open,high,low,close\n2024-07-03,1,2,1,1.5\n2024-07-04,1,2,1,1.5\n"
-    )
+    path.write_text("date,open,high,low,close\n2024-07-03,1,2,1,1.5\n2024-07-04,1,2,1,1.5\n")
     section = {"ticker": "^FTSE", "source": "file", "path": str(path)}
-    london = RegimeProvider(settings_from_config({"russell_regime": {**section,
-                                                                    "calendar": "XLON"}}))
+    london = RegimeProvider(
+        settings_from_config({"russell_regime": {**section, "calendar": "XLON"}})
+    )
     london.load_offline()
     assert list(london.available_at) == [_utc("2024-07-03 15:45"), _utc("2024-07-04 15:45")]
     us = RegimeProvider(settings_from_config({"russell_regime": section}))
@@ -314,8 +328,16 @@ def test_provider_rejects_a_cache_holding_a_non_session(tmp_path):
     from russell_regime.errors import DataValidationError
     from russell_regime.settings import settings_from_config
 
-    frame = pd.DataFrame({"session": _sessions("2024-07-05", "2024-07-06"), "open": 1.0,
-                          "high": 2.0, "low": 1.0, "close": 1.5, "volume": 1.0})
+    frame = pd.DataFrame(
+        {
+            "session": _sessions("2024-07-05", "2024-07-06"),
+            "open": 1.0,
+            "high": 2.0,
+            "low": 1.0,
+            "close": 1.5,
+            "volume": 1.0,
+        }
+    )
     write_cache(DailyCache(tmp_path).path("^RUT"), frame, "^RUT")  # e.g. by an older version
     config = {"russell_regime": {"cache_dir": str(tmp_path)}}
     provider = RegimeProvider(settings_from_config(config))

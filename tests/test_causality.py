@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.core.align import gather, session_positions, timeframe_delta
-from russell_regime.core.calendar import available_at, xnys
+from russell_regime.adapter.provider import timeframe_step
+from russell_regime.core.align import gather, session_positions
+from russell_regime.core.calendar import Availability, xnys
 from russell_regime.core.features import regime_features
 
 NY = "America/New_York"
@@ -34,7 +35,7 @@ def _utc(text: str) -> pd.Timestamp:
 
 
 def _close_plus_lag(day: str, lag: float = LAG) -> pd.Timestamp:
-    return available_at(pd.DatetimeIndex([pd.Timestamp(day)]), lag)[0]
+    return Availability(lag_minutes=lag).available_at(pd.DatetimeIndex([pd.Timestamp(day)]))[0]
 
 
 def _adversarial_cuts() -> list[tuple[pd.Timestamp, bool | None]]:
@@ -80,7 +81,7 @@ def _random_in_progress_cuts(count: int = 20) -> list[tuple[pd.Timestamp, bool |
     sessions = xnys().sessions_in_range("2018-01-02", "2025-06-25")
     days = pd.DatetimeIndex(sessions[rng.integers(0, len(sessions), count)])
     midnight = days.tz_localize(NY).tz_convert("UTC")
-    avail = available_at(days, LAG)
+    avail = Availability(lag_minutes=LAG).available_at(days)
     spans = ((avail - midnight) // pd.Timedelta(minutes=1)).to_numpy()
     offsets = pd.to_timedelta(rng.integers(0, spans), unit="min")
     return [(cut, True) for cut in midnight + offsets]
@@ -100,7 +101,7 @@ def btc(shared_data) -> dict[str, pd.Series]:
 
 @pytest.fixture(scope="module")
 def full(rut_daily):
-    avail = available_at(rut_daily["session"], LAG)
+    avail = Availability(lag_minutes=LAG).available_at(rut_daily["session"])
     feats = {name: regime_features(rut_daily, **p) for name, p in PARAM_SETS.items()}
     return rut_daily["session"].to_numpy(), avail, feats
 
@@ -133,15 +134,15 @@ def _provisional(daily: pd.DataFrame) -> pd.DataFrame:
 def _assert_causal(truncated, full, btc, cut) -> int:
     """Compare truncated vs full on every candle closed by ``cut``; return candles checked."""
     full_sessions, full_avail, full_feats = full
-    avail = available_at(truncated["session"], LAG)
+    avail = Availability(lag_minutes=LAG).available_at(truncated["session"])
     trunc_feats = {name: regime_features(truncated, **p) for name, p in PARAM_SETS.items()}
     checked = 0
     for tf, dates in _candle_dates(btc, cut).items():
-        closes = pd.DatetimeIndex(dates) + timeframe_delta(tf)
+        closes = pd.DatetimeIndex(dates) + timeframe_step(tf)
         done = np.asarray(closes <= cut)
         assert done.sum() > 0, f"no {tf} candle closed by {cut}"
-        pos_t = session_positions(dates, tf, avail)[done]
-        pos_f = session_positions(dates, tf, full_avail)[done]
+        pos_t = session_positions(dates, timeframe_step(tf), avail)[done]
+        pos_f = session_positions(dates, timeframe_step(tf), full_avail)[done]
         assert (pos_t >= 0).all()
         sessions_t = truncated["session"].to_numpy()[pos_t]
         sessions_f = full_sessions[pos_f]
@@ -164,7 +165,8 @@ def test_truncated_real_data_gives_the_same_features_on_closed_candles(
 ):
     truncated = _truncate(rut_daily, cut)
     assert len(truncated) < len(rut_daily)  # the full data knows the future of the cut
-    in_progress = bool(available_at(truncated["session"].iloc[-1:], LAG)[0] > cut)
+    last_at = Availability(lag_minutes=LAG).available_at(truncated["session"].iloc[-1:])[0]
+    in_progress = bool(last_at > cut)
     if expect_in_progress is not None:
         assert in_progress == expect_in_progress
     assert _assert_causal(truncated, full, btc, cut) > 0
@@ -176,7 +178,9 @@ IN_PROGRESS = [(cut, name) for (cut, flag), name in zip(CUTS, CUT_IDS, strict=Tr
 @pytest.mark.parametrize("cut", [c for c, _ in IN_PROGRESS], ids=[n for _, n in IN_PROGRESS])
 def test_provisional_in_progress_bar_is_never_seen_by_closed_candles(rut_daily, full, btc, cut):
     truncated = _truncate(rut_daily, cut)
-    assert available_at(truncated["session"].iloc[-1:], LAG)[0] > cut  # still in progress
+    assert (
+        Availability(lag_minutes=LAG).available_at(truncated["session"].iloc[-1:])[0] > cut
+    )  # still in progress
     truncated = _provisional(truncated)
     # the provisional bar really changes the features of that session
     _, _, full_feats = full
@@ -191,7 +195,11 @@ def test_random_cuts_include_in_progress_and_published_sessions(rut_daily):
     flags = []
     for cut, _ in _random_cuts(40):
         truncated = _truncate(rut_daily, cut)
-        flags.append(bool(available_at(truncated["session"].iloc[-1:], LAG)[0] > cut))
+        flags.append(
+            bool(
+                Availability(lag_minutes=LAG).available_at(truncated["session"].iloc[-1:])[0] > cut
+            )
+        )
     assert any(flags) and not all(flags)
 
 
@@ -212,15 +220,19 @@ def test_naive_calendar_date_merge_leaks_the_early_close_session(rut_daily, btc)
         date=rut_daily["session"].dt.tz_localize("UTC").astype(candles["date"].dtype)
     )
     naive = pd.merge_asof(candles, daily, on="date", direction="backward")
-    avail = available_at(naive["session"], LAG)
+    avail = Availability(lag_minutes=LAG).available_at(naive["session"])
     leaked = np.asarray(avail > closes)
     assert (naive["session"] == pd.Timestamp("2024-11-29")).all()
     assert leaked.sum() == 4  # the 00:00, 04:00, 08:00 and 12:00 candles
     # the available_at alignment gives those candles the previous session (11-27; 11-28 holiday)
-    pos = session_positions(candles["date"], "4h", available_at(rut_daily["session"], LAG))
+    pos = session_positions(
+        candles["date"],
+        timeframe_step("4h"),
+        Availability(lag_minutes=LAG).available_at(rut_daily["session"]),
+    )
     seen = rut_daily["session"].to_numpy()[pos]
     assert (seen[leaked] == np.datetime64("2024-11-27")).all()
-    assert (available_at(pd.DatetimeIndex(seen), LAG) <= closes).all()
+    assert (Availability(lag_minutes=LAG).available_at(pd.DatetimeIndex(seen)) <= closes).all()
 
 
 def test_freqtrade_informative_merge_is_safe_but_later_than_available_at(rut_daily, btc):
@@ -235,9 +247,15 @@ def test_freqtrade_informative_merge_is_safe_but_later_than_available_at(rut_dai
     merged = merge_informative_pair(candles, informative, "4h", "1d", ffill=True)
     inf_session = merged["date_1d"].dt.tz_localize(None)
     closes = pd.DatetimeIndex(candles["date"]) + pd.Timedelta(hours=4)
-    assert (available_at(pd.DatetimeIndex(inf_session), LAG) <= closes).all()  # no leak
+    assert (
+        Availability(lag_minutes=LAG).available_at(pd.DatetimeIndex(inf_session)) <= closes
+    ).all()  # no leak
 
-    pos = session_positions(candles["date"], "4h", available_at(rut_daily["session"], LAG))
+    pos = session_positions(
+        candles["date"],
+        timeframe_step("4h"),
+        Availability(lag_minutes=LAG).available_at(rut_daily["session"]),
+    )
     ours = rut_daily["session"].to_numpy()[pos]
     i = int(np.flatnonzero((candles["date"] == _utc("2024-11-29 16:00")).to_numpy())[0])
     assert ours[i] == np.datetime64("2024-11-29")

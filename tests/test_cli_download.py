@@ -12,6 +12,7 @@ import pytest
 
 from russell_regime.cli.main import main
 from russell_regime.config_file import with_section_overrides
+from russell_regime.core.calendar import Availability
 from russell_regime.data.cache import cache_file, load_cache
 from russell_regime.data.download import download
 from russell_regime.data.sources import YahooSource
@@ -119,9 +120,9 @@ def test_download_refetches_only_the_tail_once_cached(tmp_path):
             index=index,
         )
 
-    source = YahooSource("^RUT", history=history)
-    download("^RUT", source, tmp_path, LATER, progress=False)
-    download("^RUT", source, tmp_path, LATER, progress=True)
+    source = YahooSource("^RUT", Availability(), history=history)
+    download("^RUT", source, tmp_path, LATER, progress=False, availability=Availability())
+    download("^RUT", source, tmp_path, LATER, progress=True, availability=Availability())
     assert "period" in calls[0]
     assert calls[1]["start"] == "2024-06-18"
 
@@ -134,7 +135,8 @@ def test_failed_fetch_leaves_the_cache_unchanged(rut_csv, tmp_path):
         raise TimeoutError("timed out")
 
     with pytest.raises(SourceError, match="timed out"):
-        download("^RUT", YahooSource("^RUT", history=failing), tmp_path, LATER, progress=False)
+        download("^RUT", YahooSource("^RUT", Availability(), history=failing), tmp_path, LATER,
+                 progress=False, availability=Availability())
     assert cache_file(tmp_path, "^RUT").read_bytes() == before
 
 

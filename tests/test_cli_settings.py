@@ -100,6 +100,6 @@ def test_download_honours_the_configs_lag_timeout_and_user_data_dir(tmp_path, mo
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert main(["download", "--no-progress", "--config", str(tmp_path / "config.json")]) == 0
     assert seen["ticker"] == "IWM"
-    assert seen["source"].lag_minutes == 45
+    assert seen["source"].availability.lag_minutes == 45
     assert seen["source"].timeout == 3
     assert Path(seen["cache_dir"]) == tmp_path / "ud" / "data" / "russell"

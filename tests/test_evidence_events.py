@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.core.calendar import available_at
+from russell_regime.core.calendar import Availability
 from russell_regime.evidence.bootstrap import rng_for
 from russell_regime.evidence.events import (
     ath_events,
@@ -70,7 +70,7 @@ def test_episodes_keep_first_event_with_size_and_last_session():
 
 def test_russell_events_attach_availability():
     daily = _daily([1, 2, 3, 1, 1, 1, 1, 1, 1, 1, 4])
-    avail = available_at(daily["session"])
+    avail = Availability().available_at(daily["session"])
     ev = russell_events(daily, avail, [3], gap=2)
     first = ev[ev["kind"] == "ath"].iloc[0]
     assert first["session"] == daily["session"][1]

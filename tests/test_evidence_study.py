@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.core.calendar import available_at
+from russell_regime.core.calendar import Availability
 from russell_regime.evidence.commands import main
 from russell_regime.evidence.forward import forward_metrics
 from russell_regime.evidence.report import StudySettings, study_table, to_markdown
@@ -64,7 +64,7 @@ def test_event_study_end_to_end_on_real_data(shared_data: Path, tmp_path: Path):
     # the 7-day BTC return after the 2021-11-08 record close, recomputed from the raw candles:
     # entry = open of the first 1h candle opening at or after close + 15 min
     btc = pd.read_feather(shared_data / "binance" / "BTC_USDT-1h.feather")
-    avail = available_at(pd.DatetimeIndex([pd.Timestamp("2021-11-08")]))[0]
+    avail = Availability().available_at(pd.DatetimeIndex([pd.Timestamp("2021-11-08")]))[0]
     dates = pd.DatetimeIndex(btc["date"])
     entry = btc.iloc[int(np.searchsorted(dates, avail))]
     exit_ = btc.iloc[int(np.searchsorted(dates, entry["date"] + pd.Timedelta(days=7)))]

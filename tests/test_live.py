@@ -23,7 +23,7 @@ from livefakes import (
 )
 
 from russell_regime.cli.status import add_status_command
-from russell_regime.core.calendar import available_at, xnys
+from russell_regime.core.calendar import Availability, xnys
 from russell_regime.core.gate import GateParams, daily_gate
 from russell_regime.core.refresh import (
     Staleness,
@@ -43,8 +43,11 @@ DAY = pd.Timestamp
 
 def _due(now: str, last: str | None, newest: str | None, interval: float = HOUR) -> bool:
     return refresh_due(
-        utc(now), None if last is None else utc(last), None if newest is None else DAY(newest),
-        LAG, interval,
+        utc(now),
+        None if last is None else utc(last),
+        None if newest is None else DAY(newest),
+        Availability(lag_minutes=LAG),
+        interval,
     )
 
 
@@ -53,7 +56,7 @@ def _due(now: str, last: str | None, newest: str | None, interval: float = HOUR)
 
 def test_refresh_is_due_at_once_when_never_attempted():
     assert _due("2024-07-06 10:00", None, None)
-    assert next_refresh_at(None, None, LAG, HOUR) is None
+    assert next_refresh_at(None, None, Availability(lag_minutes=LAG), HOUR) is None
 
 
 @pytest.mark.parametrize(("now", "due"), [("2024-07-01 20:14", False), ("2024-07-01 20:15", True)])
@@ -74,8 +77,11 @@ def test_otherwise_due_once_per_interval(now, due):
 
 @pytest.mark.parametrize(
     ("now", "interval", "due"),
-    [("2024-07-01 20:25", HOUR, False), ("2024-07-01 20:26", HOUR, True),
-     ("2024-07-01 20:21", 5, True)],
+    [
+        ("2024-07-01 20:25", HOUR, False),
+        ("2024-07-01 20:26", HOUR, True),
+        ("2024-07-01 20:21", 5, True),
+    ],
 )
 def test_catch_up_retry_while_the_last_attempt_left_data_behind(now, interval, due):
     # the 20:16 attempt still answered 06-28 although 07-01 was available: retry after 10 min
@@ -86,7 +92,9 @@ def test_catch_up_retry_while_the_last_attempt_left_data_behind(now, interval, d
 
 
 def _stale(now: str, newest: str | None, grace: float = 180) -> Staleness:
-    return staleness(utc(now), None if newest is None else DAY(newest), LAG, grace)
+    return staleness(
+        utc(now), None if newest is None else DAY(newest), Availability(lag_minutes=LAG), grace
+    )
 
 
 def test_weekend_is_not_staleness():
@@ -126,16 +134,20 @@ def test_stale_at_predicts_the_verdict():
         now = utc("2019-01-01") + pd.Timedelta(minutes=int(rng.integers(0, 6 * 365 * 1440)))
         newest = sessions[sessions <= now.tz_convert(None)][-1 - int(rng.integers(0, 6))]
         grace = float(rng.choice([0, 30, 180, 2000]))
-        state = staleness(now, newest, LAG, grace)
+        state = staleness(now, newest, Availability(lag_minutes=LAG), grace)
         assert state.stale == (now >= state.stale_at), (now, newest, grace)
 
 
 @pytest.mark.parametrize(
     ("stale", "policy", "expected"),
     [
-        (False, "block_entries", None), (False, "ignore_gate", None), (False, "last_known", None),
-        (True, "block_entries", "block"), (True, "ignore_gate", "ignore"),
-        (True, "last_known", None), (True, "nonsense", "block"),
+        (False, "block_entries", None),
+        (False, "ignore_gate", None),
+        (False, "last_known", None),
+        (True, "block_entries", "block"),
+        (True, "ignore_gate", "ignore"),
+        (True, "last_known", None),
+        (True, "nonsense", "block"),
     ],
 )
 def test_entry_override_per_policy(stale, policy, expected):
@@ -146,7 +158,9 @@ def test_entry_override_per_policy(stale, policy, expected):
 
 
 def _transition(announced, state, policy="block_entries", reason=None):
-    return stale_transition(announced, state, "^RUT", policy, LAG, 180, reason)
+    return stale_transition(
+        announced, state, "^RUT", policy, Availability(lag_minutes=LAG), 180, reason
+    )
 
 
 def test_becoming_stale_is_announced_with_sessions_policy_and_reason():
@@ -232,9 +246,7 @@ def test_cache_is_used_at_once_while_the_first_fetch_is_still_running(live):
     assert live.newest() == DAY("2024-11-14")
 
 
-def test_the_bot_loop_hands_fetches_to_a_started_worker_without_starting_threads(
-    live, monkeypatch
-):
+def test_the_bot_loop_hands_fetches_to_a_started_worker_without_starting_threads(live, monkeypatch):
     """Thread.start() waits until the new thread runs: milliseconds of bot loop under load."""
 
     original, bot = threading.Thread.start, threading.current_thread()
@@ -441,5 +453,5 @@ def test_status_without_cache_is_a_clear_error(tmp_path, capsys):
 def test_available_at_is_the_one_the_calendar_gives(tmp_path, rut_daily, capsys):
     seed_cache(tmp_path, rut_daily, "2024-11-29")  # early close: 13:00 New York
     out = _status(tmp_path, capsys, "2024-11-29T19:00")
-    expected = available_at(pd.DatetimeIndex([DAY("2024-11-29")]), LAG)[0]
+    expected = Availability(lag_minutes=LAG).available_at(pd.DatetimeIndex([DAY("2024-11-29")]))[0]
     assert f"(available {expected:%Y-%m-%d %H:%M} UTC" in out and "18:15" in out

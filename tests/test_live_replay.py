@@ -21,7 +21,7 @@ from livefakes import Live, seed_cache, utc
 
 from russell_regime.adapter.provider import RegimeProvider
 from russell_regime.core.align import gather
-from russell_regime.core.calendar import available_at, session_close, xnys
+from russell_regime.core.calendar import Availability, session_close, xnys
 from russell_regime.core.gate import PAIR_CLASSES, GateParams
 from russell_regime.data.cache import load_cache
 from russell_regime.settings import settings_from_config
@@ -121,13 +121,13 @@ def test_the_provisional_bar_was_served_but_never_used(replay):
         if day not in xnys().sessions:
             return False
         opened = day.tz_localize("America/New_York") + pd.Timedelta(hours=9, minutes=30)
-        return opened <= now < session_close(pd.DatetimeIndex([day]))[0]
+        return opened <= now < session_close(pd.DatetimeIndex([day]), "XNYS")[0]
 
     # Yahoo was asked (and served its provisional +30% bar) during US hours...
     assert sum(in_progress(call["now"]) for call in replay["calls"]) >= 10
     # ...yet no candle saw a session before its close + lag (and the closes equal the final
     # ones: test_live_decisions_equal_the_backtest_on_every_candle[close]).
-    seen = available_at(pd.DatetimeIndex(replay["live"]["session"]), 15)
+    seen = Availability(lag_minutes=15).available_at(pd.DatetimeIndex(replay["live"]["session"]))
     assert (seen <= replay["hours"]).all()
 
 

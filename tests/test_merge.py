@@ -36,7 +36,7 @@ def days(frame: pd.DataFrame) -> list[str]:
 def test_new_sessions_are_appended_and_counted():
     cached = daily("2024-06-03", 20)
     fresh = daily("2024-06-03", 25).tail(10)  # 5 overlapping (identical), 5 new
-    result = merge_update(cached, fresh, T)
+    result = merge_update(cached, fresh, T, "XNYS")
     assert isinstance(result, MergeResult)
     assert (result.added, result.revised, result.kept_cached) == (5, 0, ())
     assert len(result.frame) == 25
@@ -45,14 +45,14 @@ def test_new_sessions_are_appended_and_counted():
 
 def test_identical_answer_changes_nothing():
     cached = daily("2024-06-03", 20)
-    result = merge_update(cached, cached.tail(10), T)
+    result = merge_update(cached, cached.tail(10), T, "XNYS")
     assert (result.added, result.revised, result.changed) == (0, 0, False)
     pd.testing.assert_frame_equal(result.frame, cached)
 
 
 def test_empty_cache_takes_a_valid_answer():
     fresh = daily("2024-06-03", 5)
-    result = merge_update(None, fresh, T)
+    result = merge_update(None, fresh, T, "XNYS")
     assert (result.added, result.revised) == (5, 0)
     pd.testing.assert_frame_equal(result.frame, fresh)
 
@@ -61,7 +61,7 @@ def test_small_revision_is_merged_and_counted():
     cached = daily("2024-06-03", 20)
     fresh = cached.tail(5).copy()
     fresh.loc[fresh.index[-1], ["close", "high"]] = [119.5, 120.5]  # 119 -> 119.5
-    result = merge_update(cached, fresh, T)
+    result = merge_update(cached, fresh, T, "XNYS")
     assert (result.added, result.revised) == (0, 1)
     assert result.frame["close"].iloc[-1] == 119.5
 
@@ -70,7 +70,7 @@ def test_float_rounding_noise_is_not_a_revision():
     cached = daily("2024-06-03", 20)
     fresh = cached.copy()
     fresh[["open", "high", "low", "close"]] *= 1 + 1e-9
-    assert merge_update(cached, fresh, T).revised == 0
+    assert merge_update(cached, fresh, T, "XNYS").revised == 0
 
 
 # --- sessions -----------------------------------------------------------------------------------
@@ -82,14 +82,14 @@ def test_non_session_date_in_the_answer_rejects_it_naming_the_date():
     fresh.loc[fresh.index[-1], "session"] = pd.Timestamp("2024-07-04")  # Independence Day
     fresh = fresh.iloc[[0, 2]]
     with pytest.raises(DataValidationError, match="session 2024-07-04: not a XNYS session"):
-        merge_update(cached, fresh, T)
+        merge_update(cached, fresh, T, "XNYS")
 
 
 def test_non_session_date_in_the_cache_is_rejected_too():
     cached = daily("2024-06-03", 5)
     cached.loc[cached.index[-1], "session"] = pd.Timestamp("2024-06-15")  # Saturday
     with pytest.raises(DataValidationError, match="2024-06-15: cached data: not a XNYS session"):
-        merge_update(cached, daily("2024-06-17", 2), T)
+        merge_update(cached, daily("2024-06-17", 2), T, "XNYS")
 
 
 def test_series_shifted_by_one_session_is_rejected_not_merged_as_revisions():
@@ -101,7 +101,7 @@ def test_series_shifted_by_one_session_is_rejected_not_merged_as_revisions():
     ].shift(-1).to_numpy()
     shifted = shifted.iloc[:-1]
     with pytest.raises(RevisionRejected, match="revise 399 of 399 cached sessions") as info:
-        merge_update(cached, shifted, T)
+        merge_update(cached, shifted, T, "XNYS")
     assert isinstance(info.value, SourceError)
     assert info.value.count == 399
     assert pd.Timestamp(info.value.session) == cached["session"].iloc[0]
@@ -116,10 +116,10 @@ def test_revision_count_limit_is_max_of_five_and_one_percent():
     fresh = cached.copy()
     fresh.loc[:5, ["close"]] += 0.01  # 6 revisions of 100 overlapping: > max(5, 1)
     with pytest.raises(RevisionRejected, match=r"revise 6 of 100 .*\(limit 5\)"):
-        merge_update(cached, fresh, T)
+        merge_update(cached, fresh, T, "XNYS")
     fresh = cached.copy()
     fresh.loc[:4, ["close"]] += 0.01  # 5: accepted
-    assert merge_update(cached, fresh, T).revised == 5
+    assert merge_update(cached, fresh, T, "XNYS").revised == 5
 
 
 def test_close_revised_beyond_tolerance_is_rejected_naming_session_and_values():
@@ -127,7 +127,7 @@ def test_close_revised_beyond_tolerance_is_rejected_naming_session_and_values():
     fresh = cached.tail(3).copy()
     fresh.loc[fresh.index[0], ["close", "high"]] = [130.0, 131.0]  # 117 -> 130 (+11 %)
     with pytest.raises(RevisionRejected, match=r"2024-06-27 from 117 to 130 \(\+11.1%, limit 5%\)"):
-        merge_update(cached, fresh, T)
+        merge_update(cached, fresh, T, "XNYS")
 
 
 def test_rejected_merge_leaves_the_cached_frame_untouched():
@@ -137,7 +137,7 @@ def test_rejected_merge_leaves_the_cached_frame_untouched():
     fresh["close"] *= 1.5
     fresh["high"] *= 1.5
     with pytest.raises(RevisionRejected):
-        merge_update(cached, fresh, T)
+        merge_update(cached, fresh, T, "XNYS")
     pd.testing.assert_frame_equal(cached, before)
 
 
@@ -152,7 +152,7 @@ def test_bad_fresh_row_of_a_cached_session_keeps_the_cached_row(column, value):
     fresh = daily("2024-06-03", 25).tail(10)  # 5 cached + 5 new
     bad_day = fresh["session"].iloc[2]
     fresh.loc[fresh.index[2], column] = value
-    result = merge_update(cached, fresh, T)
+    result = merge_update(cached, fresh, T, "XNYS")
     assert result.kept_cached == (bad_day,)
     assert (result.added, result.revised) == (5, 0)
     row = result.frame.set_index("session").loc[bad_day]
@@ -164,14 +164,14 @@ def test_bad_fresh_row_of_a_new_session_rejects_the_answer_naming_it():
     fresh = daily("2024-06-03", 25).tail(10)
     fresh.loc[fresh.index[7], "close"] = np.inf
     with pytest.raises(DataValidationError, match="session 2024-07-05: price is not finite"):
-        merge_update(cached, fresh, T)
+        merge_update(cached, fresh, T, "XNYS")
 
 
 def test_bad_row_with_an_empty_cache_is_an_error():
     fresh = daily("2024-06-03", 5)
     fresh.loc[1, "low"] = 1000.0
     with pytest.raises(DataValidationError, match="2024-06-04: low > min"):
-        merge_update(None, fresh, T)
+        merge_update(None, fresh, T, "XNYS")
 
 
 # --- volume -------------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_bad_row_with_an_empty_cache_is_an_error():
 def test_unknown_fresh_volume_keeps_the_cached_volume():
     cached = daily("2024-06-03", 20)
     fresh = daily("2024-06-03", 22).drop(columns=["volume"])  # a file without volume
-    result = merge_update(cached, fresh, T)
+    result = merge_update(cached, fresh, T, "XNYS")
     merged = result.frame.set_index("session")["volume"]
     assert merged.iloc[:20].tolist() == cached["volume"].tolist()
     assert merged.iloc[20:].isna().all()  # new sessions: unknown
@@ -191,6 +191,6 @@ def test_known_fresh_volume_wins_and_counts_as_a_revision_never_rejected():
     cached = daily("2024-06-03", 50)
     fresh = cached.copy()
     fresh["volume"] *= 2  # 50 volume revisions: volume alone is never implausible
-    result = merge_update(cached, fresh, T)
+    result = merge_update(cached, fresh, T, "XNYS")
     assert result.revised == 50
     assert result.frame["volume"].tolist() == fresh["volume"].tolist()

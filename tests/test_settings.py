@@ -127,7 +127,7 @@ def test_backtest_mode_reads_the_cache_and_never_fetches(tmp_path, monkeypatch, 
         raise AssertionError("backtesting must not fetch index data")
 
     monkeypatch.setattr(YahooSource, "fetch", no_network)
-    DailyCache(tmp_path / "data" / "russell").update("^RUT", rut_daily)
+    DailyCache(tmp_path / "data" / "russell").update("^RUT", rut_daily, "XNYS")
     strategy = StrategyResolver.load_strategy(_freqtrade_config(tmp_path))
     assert strategy.regime_settings.source == "yahoo"
     strategy.ft_bot_start()

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from russell_regime.core.calendar import Availability
 from russell_regime.data.sources import (
     FileSource,
     YahooSource,
-    make_source,
     normalize_yahoo,
     read_daily_file,
+    source_for,
 )
 from russell_regime.errors import ConfigError, DataValidationError, SourceError
+from russell_regime.settings import RegimeSettings
 
 NY = "America/New_York"
 LATER = pd.Timestamp("2030-01-01", tz="UTC")
@@ -52,7 +55,7 @@ def sessions(frame: pd.DataFrame) -> list[str]:
 
 def test_midnight_new_york_becomes_the_session_across_dst():
     raw = yahoo_frame(["2024-03-08", "2024-03-11", "2024-11-01", "2024-11-04"])
-    out = normalize_yahoo(raw, "^RUT", LATER)
+    out = normalize_yahoo(raw, "^RUT", LATER, Availability())
     assert sessions(out) == ["2024-03-08", "2024-03-11", "2024-11-01", "2024-11-04"]
     assert list(out.columns) == ["session", "open", "high", "low", "close", "volume"]
     assert out["session"].dtype == "datetime64[ns]"
@@ -61,20 +64,20 @@ def test_midnight_new_york_becomes_the_session_across_dst():
 def test_same_instants_expressed_in_utc_give_the_same_sessions():
     raw = yahoo_frame(["2024-03-08", "2024-03-11", "2024-11-01", "2024-11-04"])
     utc = raw.set_axis(raw.index.tz_convert("UTC"))  # 05:00 / 04:00 UTC: naive drop would fail
-    assert sessions(normalize_yahoo(utc, "^RUT", LATER)) == sessions(
-        normalize_yahoo(raw, "^RUT", LATER)
+    assert sessions(normalize_yahoo(utc, "^RUT", LATER, Availability())) == sessions(
+        normalize_yahoo(raw, "^RUT", LATER, Availability())
     )
 
 
 def test_naive_index_is_a_source_error():
     with pytest.raises(SourceError, match="naive"):
-        normalize_yahoo(yahoo_frame(["2024-03-11"], tz=None), "^RUT", LATER)
+        normalize_yahoo(yahoo_frame(["2024-03-11"], tz=None), "^RUT", LATER, Availability())
 
 
 def test_index_not_at_new_york_midnight_is_a_source_error():
     raw = yahoo_frame(["2024-03-11"], tz="UTC")  # 2024-03-10 20:00 in New York
     with pytest.raises(SourceError, match="not midnight"):
-        normalize_yahoo(raw, "^RUT", LATER)
+        normalize_yahoo(raw, "^RUT", LATER, Availability())
 
 
 # --- normalize_yahoo: the in-progress bar ----------------------------------------------------
@@ -90,7 +93,7 @@ def test_index_not_at_new_york_midnight_is_a_source_error():
 )
 def test_in_progress_bar_is_dropped_until_close_plus_lag(now, last):
     raw = yahoo_frame(["2024-06-28", "2024-07-01"])
-    out = normalize_yahoo(raw, "^RUT", pd.Timestamp(now, tz=NY), lag_minutes=15)
+    out = normalize_yahoo(raw, "^RUT", pd.Timestamp(now, tz=NY), Availability(lag_minutes=15))
     assert sessions(out)[-1] == last
 
 
@@ -100,14 +103,14 @@ def test_in_progress_bar_is_dropped_until_close_plus_lag(now, last):
 )
 def test_early_close_day_is_final_at_1300_new_york_plus_lag(now, last):
     raw = yahoo_frame(["2024-11-27", "2024-11-29"])
-    out = normalize_yahoo(raw, "^RUT", pd.Timestamp(now, tz=NY), lag_minutes=15)
+    out = normalize_yahoo(raw, "^RUT", pd.Timestamp(now, tz=NY), Availability(lag_minutes=15))
     assert sessions(out)[-1] == last
 
 
 def test_nan_close_on_the_in_progress_bar_is_dropped_not_an_error():
     raw = yahoo_frame(["2024-06-28", "2024-07-01"])
     raw.loc[raw.index[-1], ["Open", "High", "Low", "Close"]] = float("nan")
-    out = normalize_yahoo(raw, "^RUT", pd.Timestamp("2024-07-01 12:00", tz=NY))
+    out = normalize_yahoo(raw, "^RUT", pd.Timestamp("2024-07-01 12:00", tz=NY), Availability())
     assert sessions(out) == ["2024-06-28"]
 
 
@@ -115,7 +118,7 @@ def test_nan_close_on_a_completed_session_is_left_to_the_merge():
     # the merge keeps the cached row of a cached session, and rejects a bad new one
     raw = yahoo_frame(["2024-06-27", "2024-06-28"])
     raw.loc[raw.index[0], "Close"] = float("nan")
-    out = normalize_yahoo(raw, "^RUT", LATER)
+    out = normalize_yahoo(raw, "^RUT", LATER, Availability())
     assert sessions(out) == ["2024-06-27", "2024-06-28"]
     assert out["close"].isna().tolist() == [True, False]
 
@@ -123,12 +126,14 @@ def test_nan_close_on_a_completed_session_is_left_to_the_merge():
 def test_no_completed_session_is_a_source_error():
     raw = yahoo_frame(["2024-07-01"])
     with pytest.raises(SourceError, match="no completed session"):
-        normalize_yahoo(raw, "^RUT", pd.Timestamp("2024-07-01 12:00", tz=NY))
+        normalize_yahoo(raw, "^RUT", pd.Timestamp("2024-07-01 12:00", tz=NY), Availability())
 
 
 def test_naive_now_is_rejected():
     with pytest.raises(ValueError, match="timezone-aware"):
-        normalize_yahoo(yahoo_frame(["2024-07-01"]), "^RUT", pd.Timestamp("2024-07-02"))
+        normalize_yahoo(
+            yahoo_frame(["2024-07-01"]), "^RUT", pd.Timestamp("2024-07-02"), Availability()
+        )
 
 
 # --- normalize_yahoo: malformed answers ------------------------------------------------------
@@ -136,39 +141,39 @@ def test_naive_now_is_rejected():
 
 def test_empty_answer_is_a_source_error():
     with pytest.raises(SourceError, match="empty answer") as info:
-        normalize_yahoo(pd.DataFrame(), "^RUT", LATER)
+        normalize_yahoo(pd.DataFrame(), "^RUT", LATER, Availability())
     assert info.value.ticker == "^RUT"
 
 
 def test_missing_column_is_a_source_error_naming_it():
     raw = yahoo_frame(["2024-07-01"]).drop(columns=["Low"])
     with pytest.raises(SourceError, match="lacks column.*low"):
-        normalize_yahoo(raw, "^RUT", LATER)
+        normalize_yahoo(raw, "^RUT", LATER, Availability())
 
 
 def test_all_nan_closes_is_a_source_error():
     raw = yahoo_frame(["2024-06-28", "2024-07-01"])
     raw["Close"] = float("nan")
     with pytest.raises(SourceError, match="all NaN"):
-        normalize_yahoo(raw, "^RUT", LATER)
+        normalize_yahoo(raw, "^RUT", LATER, Availability())
 
 
 def test_missing_volume_is_unknown_not_zero():
-    out = normalize_yahoo(yahoo_frame(["2024-07-01"]).drop(columns=["Volume"]), "^RUT", LATER)
+    out = normalize_yahoo(
+        yahoo_frame(["2024-07-01"]).drop(columns=["Volume"]), "^RUT", LATER, Availability()
+    )
     assert out["volume"].isna().tolist() == [True]
 
 
 # --- exchange sessions -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("bad", "label"), [("2024-07-06", "Saturday"), ("2024-07-04", "Thursday")]
-)
+@pytest.mark.parametrize(("bad", "label"), [("2024-07-06", "Saturday"), ("2024-07-04", "Thursday")])
 def test_yahoo_answer_with_a_non_session_date_is_rejected_naming_it(bad, label):
     raw = yahoo_frame(["2024-07-02", "2024-07-03", bad, "2024-07-08"])
     raw = raw.sort_index()
     with pytest.raises(DataValidationError, match=f"session {bad}: not a XNYS session \\({label}"):
-        normalize_yahoo(raw, "^RUT", LATER)
+        normalize_yahoo(raw, "^RUT", LATER, Availability())
 
 
 def test_yahoo_answer_dated_one_day_early_is_rejected():
@@ -176,7 +181,9 @@ def test_yahoo_answer_dated_one_day_early_is_rejected():
     real = ["2024-07-02", "2024-07-03", "2024-07-05", "2024-07-08", "2024-07-09"]
     early = [f"{pd.Timestamp(d) - pd.Timedelta(days=1):%Y-%m-%d}" for d in real]
     with pytest.raises(DataValidationError, match="2024-07-04: not a XNYS session") as info:
-        normalize_yahoo(yahoo_frame(early), "^RUT", pd.Timestamp("2024-07-09 12:00", tz=NY))
+        normalize_yahoo(
+            yahoo_frame(early), "^RUT", pd.Timestamp("2024-07-09 12:00", tz=NY), Availability()
+        )
     assert pd.Timestamp(info.value.session) == pd.Timestamp("2024-07-04")  # 07-05 labelled 07-04
     assert "Thursday; 2 such dates" in str(info.value)  # and 07-08 labelled Sunday 07-07
 
@@ -185,19 +192,25 @@ def test_a_non_us_calendar_accepts_its_own_sessions_and_closes():
     # 2024-07-04 is a London session (US holiday); 2024-08-26 is a UK bank holiday
     raw = yahoo_frame(["2024-07-03", "2024-07-04"], tz="Europe/London")
     with pytest.raises(SourceError, match="not midnight"):  # Yahoo stamps are New York midnight
-        normalize_yahoo(raw, "^FTSE", LATER, calendar="XLON")
-    out = normalize_yahoo(yahoo_frame(["2024-07-03", "2024-07-04"]), "^FTSE", LATER,
-                          calendar="XLON")
+        normalize_yahoo(raw, "^FTSE", LATER, Availability("XLON"))
+    out = normalize_yahoo(
+        yahoo_frame(["2024-07-03", "2024-07-04"]), "^FTSE", LATER, Availability("XLON")
+    )
     assert sessions(out) == ["2024-07-03", "2024-07-04"]
     with pytest.raises(DataValidationError, match="2024-08-26: not a XLON session"):
-        normalize_yahoo(yahoo_frame(["2024-08-23", "2024-08-26"]), "^FTSE", LATER,
-                        calendar="XLON")
+        normalize_yahoo(
+            yahoo_frame(["2024-08-23", "2024-08-26"]), "^FTSE", LATER, Availability("XLON")
+        )
     # the London close (16:30 Europe/London = 15:30 UTC in summer) + lag makes it available
     before = pd.Timestamp("2024-07-04 15:44", tz="UTC")
     after = pd.Timestamp("2024-07-04 15:45", tz="UTC")
     frame = yahoo_frame(["2024-07-03", "2024-07-04"])
-    assert sessions(normalize_yahoo(frame, "^FTSE", before, calendar="XLON"))[-1] == "2024-07-03"
-    assert sessions(normalize_yahoo(frame, "^FTSE", after, calendar="XLON"))[-1] == "2024-07-04"
+    assert (
+        sessions(normalize_yahoo(frame, "^FTSE", before, Availability("XLON")))[-1] == "2024-07-03"
+    )
+    assert (
+        sessions(normalize_yahoo(frame, "^FTSE", after, Availability("XLON")))[-1] == "2024-07-04"
+    )
 
 
 def test_file_with_a_holiday_row_is_rejected_by_file_source_and_read_daily_file(tmp_path):
@@ -207,7 +220,7 @@ def test_file_with_a_holiday_row_is_rejected_by_file_source_and_read_daily_file(
         "2024-07-05,1,2,1,1.5\n"
     )
     with pytest.raises(DataValidationError, match="2024-07-04: not a XNYS session \\(Thursday\\)"):
-        FileSource(path, "^RUT").fetch(LATER)
+        FileSource(path, "^RUT", Availability()).fetch(LATER)
     with pytest.raises(DataValidationError, match="2024-07-04"):
         read_daily_file(path, "^RUT", calendar="XNYS")
 
@@ -218,7 +231,7 @@ def test_multiindex_columns_from_yf_download_are_handled(price_first):
     wide = pd.concat({"^RUT": flat, "^SPX": flat * 2}, axis=1)  # (Ticker, Price)
     if price_first:
         wide = wide.swaplevel(axis=1)  # (Price, Ticker): the yf.download default
-    out = normalize_yahoo(wide, "^RUT", LATER)
+    out = normalize_yahoo(wide, "^RUT", LATER, Availability())
     assert out["close"].tolist() == [100.0, 101.0]
 
 
@@ -227,7 +240,7 @@ def test_multiindex_without_the_ticker_is_a_source_error():
         {"^SPX": yahoo_frame(["2024-07-01"]), "^VIX": yahoo_frame(["2024-07-01"])}, axis=1
     )
     with pytest.raises(SourceError, match="not \\^RUT"):
-        normalize_yahoo(wide, "^RUT", LATER)
+        normalize_yahoo(wide, "^RUT", LATER, Availability())
 
 
 # --- YahooSource -----------------------------------------------------------------------------
@@ -249,7 +262,7 @@ class FakeHistory:
 
 def test_yahoo_source_asks_for_all_history_unadjusted_without_start():
     fake = FakeHistory(yahoo_frame(["2024-06-28", "2024-07-01"]))
-    out = YahooSource("^RUT", timeout=3, history=fake).fetch(LATER)
+    out = YahooSource("^RUT", Availability(), timeout=3, history=fake).fetch(LATER)
     assert len(out) == 2
     assert fake.calls == [
         (
@@ -267,7 +280,9 @@ def test_yahoo_source_asks_for_all_history_unadjusted_without_start():
 
 def test_yahoo_source_passes_start_as_a_date_string():
     fake = FakeHistory(yahoo_frame(["2024-07-01"]))
-    YahooSource("^RUT", history=fake).fetch(LATER, start=pd.Timestamp("2024-06-17").date())
+    YahooSource("^RUT", Availability(), history=fake).fetch(
+        LATER, start=pd.Timestamp("2024-06-17").date()
+    )
     assert fake.calls[0][1]["start"] == "2024-06-17"
     assert "period" not in fake.calls[0][1]
 
@@ -275,14 +290,16 @@ def test_yahoo_source_passes_start_as_a_date_string():
 def test_yahoo_failure_is_a_source_error_with_ticker_and_message():
     fake = FakeHistory(ConnectionError("Failed to resolve query2.finance.yahoo.com"))
     with pytest.raises(SourceError, match=r"\^RUT: Yahoo request failed.*query2") as info:
-        YahooSource("^RUT", history=fake).fetch(LATER)
+        YahooSource("^RUT", Availability(), history=fake).fetch(LATER)
     assert info.value.ticker == "^RUT"
     assert isinstance(info.value.__cause__, ConnectionError)
 
 
 def test_yahoo_source_drops_the_in_progress_bar():
     fake = FakeHistory(yahoo_frame(["2024-06-28", "2024-07-01"]))
-    out = YahooSource("^RUT", history=fake).fetch(pd.Timestamp("2024-07-01 19:00", tz="UTC"))
+    out = YahooSource("^RUT", Availability(), history=fake).fetch(
+        pd.Timestamp("2024-07-01 19:00", tz="UTC")
+    )
     assert sessions(out) == ["2024-06-28"]
 
 
@@ -299,7 +316,7 @@ def test_default_history_calls_yfinance_ticker_history(monkeypatch):
             return yahoo_frame(["2024-07-01"])
 
     monkeypatch.setattr(yf, "Ticker", FakeTicker)
-    out = YahooSource("^RUT").fetch(LATER)
+    out = YahooSource("^RUT", Availability()).fetch(LATER)
     assert sessions(out) == ["2024-07-01"]
     assert seen["ticker"] == "^RUT" and seen["period"] == "max" and seen["timeout"] == 10
 
@@ -320,14 +337,14 @@ def test_importing_sources_does_not_import_yfinance():
 
 
 def test_file_source_reads_the_real_rut_csv(rut_csv):
-    out = FileSource(rut_csv, "^RUT").fetch(LATER)
+    out = FileSource(rut_csv, "^RUT", Availability()).fetch(LATER)
     assert len(out) == 9523
     assert sessions(out)[0] == "1987-09-10"
     assert sessions(out)[-1] == "2025-06-30"
 
 
 def test_file_source_drops_a_session_not_yet_available(rut_csv):
-    out = FileSource(rut_csv, "^RUT").fetch(pd.Timestamp("2025-06-30 16:14", tz=NY))
+    out = FileSource(rut_csv, "^RUT", Availability()).fetch(pd.Timestamp("2025-06-30 16:14", tz=NY))
     assert sessions(out)[-1] == "2025-06-27"
 
 
@@ -364,26 +381,23 @@ def test_tz_aware_dates_in_a_file_are_a_validation_error(rut_daily, tmp_path):
         read_daily_file(path, "^RUT")
 
 
-# --- make_source -----------------------------------------------------------------------------
+# --- source_for: the one source factory ------------------------------------------------------
 
 
-def test_make_source_passes_the_calendar(tmp_path):
-    assert make_source("yahoo", "^FTSE", None, calendar="XLON").calendar == "XLON"
-    assert make_source("file", "^FTSE", str(tmp_path / "r.csv"), "XLON").calendar == "XLON"
-
-
-def test_make_source_builds_yahoo_and_file_sources(tmp_path):
-    assert make_source("yahoo", "^RUT", None) == YahooSource("^RUT")
-    assert make_source("file", "^RUT", str(tmp_path / "r.csv")) == FileSource(
-        tmp_path / "r.csv", "^RUT"
+def test_source_for_passes_the_settings_availability_and_timeout(tmp_path):
+    settings = RegimeSettings(
+        ticker="^FTSE", calendar="XLON", publication_lag_minutes=30, fetch_timeout_seconds=3
     )
+    assert source_for(settings) == YahooSource("^FTSE", Availability("XLON", 30), timeout=3)
+    on_file = replace(settings, source="file", path=tmp_path / "r.csv")
+    assert source_for(on_file) == FileSource(tmp_path / "r.csv", "^FTSE", Availability("XLON", 30))
 
 
-def test_make_source_rejects_an_unknown_kind_naming_it():
+def test_source_for_rejects_an_unknown_kind_naming_it():
     with pytest.raises(ConfigError, match="'ftp'"):
-        make_source("ftp", "^RUT", None)
+        source_for(RegimeSettings(source="ftp"))
 
 
-def test_make_source_file_without_path_is_a_config_error():
+def test_source_for_file_without_path_is_a_config_error():
     with pytest.raises(ConfigError, match="needs a path"):
-        make_source("file", "^RUT", None)
+        source_for(RegimeSettings(source="file"))

@@ -6,14 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from russell_regime.adapter.provider import RegimeProvider
-from russell_regime.core.align import timeframe_delta
-from russell_regime.core.calendar import available_at, xnys
-from russell_regime.core.refresh import NO_SESSION, calendar_availability, stale_mask, staleness
+from russell_regime.adapter.provider import RegimeProvider, timeframe_step
+from russell_regime.core.calendar import Availability, xnys
+from russell_regime.core.refresh import NO_SESSION, stale_mask, staleness
 from russell_regime.settings import settings_from_config
 
 LAG, GRACE = 15, 180
-CAL = calendar_availability(LAG)
+CAL = Availability(lag_minutes=LAG).times_ns()
 
 
 def _ns(text: str) -> int:
@@ -21,7 +20,11 @@ def _ns(text: str) -> int:
 
 
 def _avail_ns(session: str) -> int:
-    return available_at(pd.DatetimeIndex([pd.Timestamp(session)]), LAG)[0].value
+    return (
+        Availability(lag_minutes=LAG)
+        .available_at(pd.DatetimeIndex([pd.Timestamp(session)]))[0]
+        .value
+    )
 
 
 def _mask(at: list[str], newest: list[str | None], grace: float = GRACE) -> list[bool]:
@@ -47,7 +50,8 @@ def test_weekends_and_holidays_never_make_data_stale():
 def test_no_data_is_stale_and_grace_zero_is_the_bare_calendar():
     assert _mask(["2024-11-18 12:00"], [None]) == [True]
     assert _mask(["2024-11-18 21:14", "2024-11-18 21:15"], ["2024-11-15"] * 2, grace=0) == [
-        False, True,
+        False,
+        True,
     ]
 
 
@@ -55,18 +59,29 @@ def test_vectorised_rule_equals_the_live_verdict_at_random_instants():
     rng = np.random.default_rng(7)
     sessions = xnys().sessions
     sessions = sessions[(sessions >= "2019-01-01") & (sessions <= "2025-06-30")]
-    at = pd.to_datetime(
-        rng.integers(_ns("2019-02-01"), _ns("2025-07-01"), 400), utc=True
-    )
+    at = pd.to_datetime(rng.integers(_ns("2019-02-01"), _ns("2025-07-01"), 400), utc=True)
     lags = rng.integers(0, 8, 400)  # newest session in hand: 0..7 sessions behind
     newest = []
     for t, behind in zip(at, lags, strict=True):
-        k = int(np.searchsorted(available_at(sessions, LAG), t, side="right")) - 1
+        k = (
+            int(
+                np.searchsorted(
+                    Availability(lag_minutes=LAG).available_at(sessions), t, side="right"
+                )
+            )
+            - 1
+        )
         newest.append(sessions[max(k - behind, 0)])
     vector = stale_mask(
-        at.as_unit("ns").asi8, available_at(pd.DatetimeIndex(newest), LAG).asi8, CAL, GRACE
+        at.as_unit("ns").asi8,
+        Availability(lag_minutes=LAG).available_at(pd.DatetimeIndex(newest)).asi8,
+        CAL,
+        GRACE,
     )
-    scalar = [staleness(t, s, LAG, GRACE).stale for t, s in zip(at, newest, strict=True)]
+    scalar = [
+        staleness(t, s, Availability(lag_minutes=LAG), GRACE).stale
+        for t, s in zip(at, newest, strict=True)
+    ]
     assert vector.tolist() == scalar
     assert 20 < vector.sum() < 380  # both verdicts occur
 
@@ -75,7 +90,7 @@ def test_vectorised_rule_equals_the_live_verdict_at_random_instants():
 def test_provider_marks_every_candle_after_the_data_end_plus_grace(rut_daily, timeframe):
     provider = RegimeProvider(settings_from_config({}))
     provider.set_daily(rut_daily[rut_daily["session"] <= "2021-03-31"])
-    step = timeframe_delta(timeframe)
+    step = timeframe_step(timeframe)
     dates = pd.Series(pd.date_range("2021-03-25", "2021-04-10", freq=step, tz="UTC"))
     positions = provider.positions(dates, timeframe)
     stale = provider.stale(positions, dates, timeframe)
@@ -100,15 +115,23 @@ def test_full_history_on_real_btc_candles_is_never_stale(shared_data, rut_daily)
 
 def test_staleness_follows_the_configured_exchange_calendar():
     # XLON: 2024-08-26 is a UK bank holiday (NYSE open); 2024-07-04 a US holiday (LSE open).
-    lse = calendar_availability(LAG, "XLON")
-    assert not staleness(utc_ts("2024-08-26 23:30"), pd.Timestamp("2024-08-23"), LAG, GRACE,
-                         "XLON").stale
-    assert staleness(utc_ts("2024-08-26 23:30"), pd.Timestamp("2024-08-23"), LAG, GRACE).stale
-    assert staleness(utc_ts("2024-07-04 23:00"), pd.Timestamp("2024-07-03"), LAG, GRACE,
-                     "XLON").stale
-    assert not staleness(utc_ts("2024-07-04 23:00"), pd.Timestamp("2024-07-03"), LAG, GRACE).stale
+    lse = Availability("XLON", LAG).times_ns()
+    assert not staleness(
+        utc_ts("2024-08-26 23:30"), pd.Timestamp("2024-08-23"), Availability("XLON", LAG), GRACE
+    ).stale
+    assert staleness(
+        utc_ts("2024-08-26 23:30"), pd.Timestamp("2024-08-23"), Availability(lag_minutes=LAG), GRACE
+    ).stale
+    assert staleness(
+        utc_ts("2024-07-04 23:00"), pd.Timestamp("2024-07-03"), Availability("XLON", LAG), GRACE
+    ).stale
+    assert not staleness(
+        utc_ts("2024-07-04 23:00"), pd.Timestamp("2024-07-03"), Availability(lag_minutes=LAG), GRACE
+    ).stale
     # the vectorised rule on the same calendar: 07-04 available 15:45 UTC (+180 min: 18:45)
-    newest = available_at(pd.DatetimeIndex([pd.Timestamp("2024-07-03")]), LAG, "XLON").asi8
+    newest = (
+        Availability("XLON", LAG).available_at(pd.DatetimeIndex([pd.Timestamp("2024-07-03")])).asi8
+    )
     at = np.array([_ns("2024-07-04 18:44"), _ns("2024-07-04 18:45")])
     assert stale_mask(at, np.repeat(newest, 2), lse, GRACE).tolist() == [False, True]
 

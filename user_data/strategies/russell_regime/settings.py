@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .core.calendar import DEFAULT_CALENDAR, DEFAULT_PUBLICATION_LAG_MINUTES, calendar_names
+from .core.calendar import (
+    DEFAULT_CALENDAR,
+    DEFAULT_PUBLICATION_LAG_MINUTES,
+    Availability,
+    calendar_names,
+)
 from .core.features import PRICE_BASES
 from .core.gate import PAIR_CLASSES
 from .errors import ConfigError
@@ -39,6 +44,11 @@ class RegimeSettings:
     fetch_timeout_seconds: float = 10.0
     notify: bool = True
     exit_on_risk_off: bool = False
+
+    @property
+    def availability(self) -> Availability:
+        """When a session's bar is usable: ``calendar`` close + ``publication_lag_minutes``."""
+        return Availability(self.calendar, self.publication_lag_minutes)
 
 
 def settings_from_config(config: Mapping[str, Any]) -> RegimeSettings:

@@ -40,7 +40,6 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -62,9 +61,8 @@ from ..core.refresh import (
 )
 from ..data.cache import DailyCache
 from ..data.download import resume_from, update_cache
-from ..data.sources import DailySource, FileSource, YahooSource
+from ..data.sources import DailySource, source_for
 from ..errors import CacheUnavailable, SourceError
-from ..settings import RegimeSettings
 from .provider import RegimeProvider
 
 logger = logging.getLogger(__name__)
@@ -75,21 +73,6 @@ _NEVER = pd.Timestamp.max.tz_localize("UTC")
 
 Notify = Callable[[str], None]
 ParamsFor = Callable[[str], GateParams]
-
-
-def default_source(settings: RegimeSettings) -> DailySource:
-    """The live source of ``settings``: Yahoo with the configured timeout, or the file."""
-    if settings.source == "file" and settings.path is not None:
-        return FileSource(
-            Path(settings.path), settings.ticker, settings.publication_lag_minutes,
-            calendar=settings.calendar,
-        )
-    return YahooSource(
-        settings.ticker,
-        timeout=settings.fetch_timeout_seconds,
-        lag_minutes=settings.publication_lag_minutes,
-        calendar=settings.calendar,
-    )
 
 
 @dataclass(eq=False)
@@ -168,7 +151,7 @@ class LiveRegime:
         self.settings = provider.settings
         self.params_for = params_for
         self.notify = notify
-        self.source = source if source is not None else default_source(self.settings)
+        self.source = source if source is not None else source_for(self.settings)
         self.cache = DailyCache(self.settings.cache_dir)
         self.timeout = float(getattr(self.source, "timeout", self.settings.fetch_timeout_seconds))
         self.abandon_after = (
@@ -381,16 +364,13 @@ class LiveRegime:
         s = self.settings
         self._last_attempt, self._last_error, self._settled = when, error, True
         self._next_refresh = next_refresh_at(
-            when, self._newest(), s.publication_lag_minutes, s.refresh_interval_minutes,
-            calendar=s.calendar,
+            when, self._newest(), s.availability, s.refresh_interval_minutes
         )
         self._recheck = None
 
     def _check_staleness(self, now: pd.Timestamp) -> None:
         s = self.settings
-        state = staleness(
-            now, self._newest(), s.publication_lag_minutes, s.stale_grace_minutes, s.calendar
-        )
+        state = staleness(now, self._newest(), s.availability, s.stale_grace_minutes)
         self._state = state
         self._recheck = _NEVER if state.stale or state.stale_at is None else state.stale_at
         if not self._settled:
@@ -404,8 +384,8 @@ class LiveRegime:
                 )
             return
         message = stale_transition(
-            self._announced_stale, state, s.ticker, s.stale_policy, s.publication_lag_minutes,
-            s.stale_grace_minutes, self._last_error, s.calendar,
+            self._announced_stale, state, s.ticker, s.stale_policy, s.availability,
+            s.stale_grace_minutes, self._last_error,
         )
         self._announced_stale = state.stale
         if message:
@@ -462,14 +442,15 @@ class LiveRegime:
             fresh = self.source.fetch(job.now, resume_from(job.base))
             try:
                 update = update_cache(
-                    self.cache, s.ticker, fresh, memory=job.base, calendar=s.calendar,
+                    self.cache, s.ticker, fresh, memory=job.base,
+                    calendar=s.availability.calendar,
                     force_write=job.force_write, lock_timeout=self.lock_timeout,
                     replace_unreadable=True, cancelled=lambda: job.abandoned,
                 )
                 result, job.wrote, job.replaced = update.merge, update.wrote, update.replaced
             except CacheUnavailable as exc:  # locked or unwritable: the data is still good
                 job.write_error = str(exc)
-                result = merge_update(job.base, fresh, s.ticker, s.calendar)
+                result = merge_update(job.base, fresh, s.ticker, s.availability.calendar)
             job.kept_cached = result.kept_cached
             job.merged = result.frame
         except Exception as exc:  # thread edge: every failure is reported to the bot thread

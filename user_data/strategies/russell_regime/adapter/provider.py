@@ -15,12 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core import calendar
-from ..core.align import audit_columns, session_positions, timeframe_delta
-from ..core.calendar import check_sessions
+from ..core.align import audit_columns, session_positions
 from ..core.daily import validate_daily
 from ..core.gate import GateParams, class_features, gate_from_features
-from ..core.refresh import NO_SESSION, calendar_availability, stale_mask
+from ..core.refresh import NO_SESSION, stale_mask
 from ..data.cache import DailyCache
 from ..data.sources import read_daily_file
 from ..errors import RegimeError
@@ -63,9 +61,7 @@ class RegimeProvider:
     def set_daily(self, daily: pd.DataFrame) -> None:
         """Install a new daily frame (validated); drops every memoised gate."""
         frame = validate_daily(daily, self.settings.ticker)
-        self._available_at = calendar.available_at(
-            frame["session"], self.settings.publication_lag_minutes, self.settings.calendar
-        )
+        self._available_at = self.settings.availability.available_at(frame["session"])
         self._daily = frame
         self._memo.clear()
         self._features.clear()
@@ -87,13 +83,14 @@ class RegimeProvider:
                     f"`python -m russell_regime download --ticker '{s.ticker}'` while online, or "
                     "set russell_regime.source='file' and russell_regime.path to a daily CSV"
                 )
-            check_sessions(frame["session"], f"{s.ticker} (cache {s.cache_dir})", s.calendar)
+            s.availability.check_sessions(frame["session"], f"{s.ticker} (cache {s.cache_dir})")
         self.set_daily(frame)
         return self.daily
 
     def positions(self, candle_dates: pd.Series, timeframe: str) -> np.ndarray:
-        """Daily-row position each candle sees (-1 before the first available session)."""
-        return session_positions(candle_dates, timeframe, self.available_at)
+        """Daily-row position each candle sees (-1 before the first available session);
+        ``timeframe`` is freqtrade's (``"1h"``)."""
+        return session_positions(candle_dates, timeframe_step(timeframe), self.available_at)
 
     def stale(self, positions: np.ndarray, candle_dates: pd.Series, timeframe: str) -> np.ndarray:
         """Per candle: is the data it sees stale at its close (:func:`refresh.stale_mask`, the
@@ -106,8 +103,7 @@ class RegimeProvider:
         if avail.size:
             newest = np.where(positions >= 0, avail[np.maximum(positions, 0)], NO_SESSION)
         return stale_mask(
-            closes, newest, calendar_availability(s.publication_lag_minutes, s.calendar),
-            s.stale_grace_minutes,
+            closes, newest, s.availability.times_ns(), s.stale_grace_minutes,
         )
 
     def fingerprint(self) -> dict[str, Any]:
@@ -146,9 +142,25 @@ class RegimeProvider:
         )
 
 
+def timeframe_step(timeframe: str) -> pd.Timedelta:
+    """freqtrade's timeframe (``"5m"``, ``"1h"``, ``"1d"``...) as a duration, converted by
+    freqtrade's own ``timeframe_to_seconds``; anything else is a ValueError naming it."""
+    from freqtrade.exchange import timeframe_to_seconds
+
+    try:
+        seconds = timeframe_to_seconds(str(timeframe))
+    except Exception as exc:  # ccxt raises its own NotSupported / ValueError / IndexError
+        raise ValueError(
+            f"unsupported timeframe {timeframe!r}; expected e.g. 5m, 1h, 4h, 1d"
+        ) from exc
+    if seconds <= 0:
+        raise ValueError(f"unsupported timeframe {timeframe!r}; expected e.g. 5m, 1h, 4h, 1d")
+    return pd.Timedelta(seconds=seconds)
+
+
 def _close_ns(candle_dates: pd.Series, timeframe: str) -> np.ndarray:
     dates = pd.DatetimeIndex(candle_dates).tz_convert("UTC").as_unit("ns").asi8
-    return dates + timeframe_delta(timeframe).value
+    return dates + timeframe_step(timeframe).value
 
 
 def _memoised(memo: OrderedDict, key, compute) -> pd.DataFrame:

@@ -140,16 +140,16 @@ def _online(args: argparse.Namespace) -> int:
 
 def _index_online(args: argparse.Namespace) -> None:
     """Download the index into the cache; fall back to a cache that covers the timerange."""
-    from ..adapter.live import default_source
     from ..data.cache import DailyCache
     from ..data.download import download
+    from ..data.sources import source_for
 
     settings = job_settings(args.config, args.userdir, {})
     now = pd.Timestamp.now(tz="UTC")
     try:
         download(
-            settings.ticker, default_source(settings), settings.cache_dir, now=now,
-            calendar=settings.calendar,
+            settings.ticker, source_for(settings), settings.cache_dir, now=now,
+            availability=settings.availability,
         )
         return
     except SourceError as exc:

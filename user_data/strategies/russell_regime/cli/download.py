@@ -38,8 +38,8 @@ def add_download_command(subparsers: argparse._SubParsersAction) -> None:
 def _run_download(args: argparse.Namespace) -> int:
     """Settings from the config section with the CLI flags on top, validated like the
     strategy's (publication lag, fetch timeout, cache_dir, user_data_dir all honoured)."""
-    from ..adapter.live import default_source
     from ..data.download import download
+    from ..data.sources import source_for
     from ..settings import settings_from_config
 
     config_path = caller_path(args.config) if args.config is not None else None
@@ -57,11 +57,11 @@ def _run_download(args: argparse.Namespace) -> int:
     )
     download(
         settings.ticker,
-        default_source(settings),
+        source_for(settings),
         settings.cache_dir,
         now=pd.Timestamp.now(tz="UTC"),
         progress=not args.no_progress,
-        calendar=settings.calendar,
+        availability=settings.availability,
     )
     return 0
 

@@ -32,10 +32,7 @@ def status_report(settings: RegimeSettings, now: pd.Timestamp) -> list[str]:
         if published.any():
             provider.set_daily(loaded[published])
     newest = pd.Timestamp(provider.daily["session"].iloc[-1]) if provider.loaded else None
-    state = staleness(
-        now, newest, settings.publication_lag_minutes, settings.stale_grace_minutes,
-        settings.calendar,
-    )
+    state = staleness(now, newest, settings.availability, settings.stale_grace_minutes)
     gates: dict[str, GateState | None] = dict.fromkeys(PAIR_CLASSES)
     if provider.loaded:
         for pair_class in PAIR_CLASSES:

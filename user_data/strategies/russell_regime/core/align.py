@@ -1,9 +1,11 @@
 """Lookahead-free alignment of daily sessions onto crypto candles.
 
-Contract: a candle opening at ``date`` with timeframe ``tf`` closes at ``date + tf``; freqtrade
-acts on it only then. The candle sees the latest session whose ``available_at`` is strictly
-before that close (``available_at < close``). Example (1h candles, lag 15 min, 2024-07-01 is a
-regular EDT session: close 20:00 UTC, available 20:15 UTC)::
+Contract: a candle opening at ``date`` with timeframe ``tf`` (a ``pd.Timedelta``; the adapter
+converts freqtrade's timeframe strings with ``timeframe_to_seconds``) closes at
+``date + tf``; freqtrade acts on it only then. The candle sees the latest session whose
+``available_at`` is strictly before that close (``available_at < close``). Example (1h
+candles, lag 15 min, 2024-07-01 is a regular EDT session: close 20:00 UTC, available 20:15
+UTC)::
 
     candle 2024-07-01 19:00 (closes 20:00)  -> session 2024-06-28
     candle 2024-07-01 20:00 (closes 21:00)  -> session 2024-07-01
@@ -23,23 +25,11 @@ epoch without re-merging. Index -1 means "no session available yet".
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 SESSION_COLUMN = "r2k_session"
 AVAILABLE_AT_COLUMN = "r2k_available_at"
-_TIMEFRAME = re.compile(r"^(\d+)([mhdw])$")
-_UNIT = {"m": "min", "h": "h", "d": "D", "w": "W"}
-
-
-def timeframe_delta(timeframe: str) -> pd.Timedelta:
-    """``'5m'`` -> 5 minutes, ``'4h'`` -> 4 hours, ``'1d'``, ``'1w'``; anything else is an error."""
-    match = _TIMEFRAME.match(str(timeframe))
-    if not match or int(match.group(1)) < 1:
-        raise ValueError(f"unsupported timeframe {timeframe!r}; expected e.g. 5m, 1h, 4h, 1d")
-    return pd.Timedelta(int(match.group(1)), unit=_UNIT[match.group(2)])
 
 
 def _utc_ns(values: pd.Series | pd.DatetimeIndex, what: str) -> np.ndarray:
@@ -51,18 +41,22 @@ def _utc_ns(values: pd.Series | pd.DatetimeIndex, what: str) -> np.ndarray:
 
 def session_positions(
     candle_dates: pd.Series | pd.DatetimeIndex,
-    timeframe: str,
+    timeframe: pd.Timedelta,
     available_at: pd.DatetimeIndex,
 ) -> np.ndarray:
     """Position (into the daily frame) of the session each candle sees, or -1: the last row
     with ``available_at < candle close`` (strictly, see the module doc).
 
-    ``available_at`` must be increasing (one entry per daily row). O(n log m).
+    ``available_at`` must be increasing (one entry per daily row); ``timeframe`` > 0.
+    O(n log m).
     """
+    step = pd.Timedelta(timeframe)
+    if step <= pd.Timedelta(0):
+        raise ValueError(f"timeframe must be a positive duration, got {timeframe!r}")
     avail = _utc_ns(available_at, "available_at")
     if avail.size > 1 and not (np.diff(avail) > 0).all():
         raise ValueError("available_at must be strictly increasing")
-    closes = _utc_ns(candle_dates, "candle dates") + timeframe_delta(timeframe).value
+    closes = _utc_ns(candle_dates, "candle dates") + step.value
     return np.searchsorted(avail, closes, side="left").astype(np.int64) - 1
 
 

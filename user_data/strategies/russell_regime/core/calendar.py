@@ -10,7 +10,12 @@ days — and ``lag`` is the publication lag. Example (XNYS, lag 15 min)::
     2024-11-29 (early close)  close 18:00 UTC -> available_at 2024-11-29 18:15 UTC
 
 Calendars are built once per process and name (:func:`exchange_calendar`) from
-``CALENDAR_START`` (or the calendar's own earliest bound) to two years after today.
+``CALENDAR_START`` to ``CALENDAR_END`` (or the calendar's own bounds): a fixed span, so the
+core never reads the clock (the build cost does not depend on the span's length). After the
+calendar's last session no newer session is ever expected.
+
+:class:`Availability` (calendar + publication lag, built from the settings) is the one object
+the rest of the package passes around; its methods are the functions below bound to it.
 
 Which dates are sessions (:func:`non_sessions`, :func:`check_sessions`): inside the
 calendar's span, exactly its sessions. Before its first session (e.g. XBOM from 1997) and
@@ -22,6 +27,7 @@ that date (``session_close``); sources reject such dates before they reach the c
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 
 import exchange_calendars as xcals
@@ -34,15 +40,16 @@ NEW_YORK = "America/New_York"
 DEFAULT_PUBLICATION_LAG_MINUTES = 15
 DEFAULT_CALENDAR = "XNYS"
 CALENDAR_START = "1980-01-01"
+CALENDAR_END = "2045-12-31"
 
 
 @lru_cache(maxsize=8)
-def exchange_calendar(name: str = DEFAULT_CALENDAR) -> xcals.ExchangeCalendar:
-    """The exchange calendar ``name`` from ``CALENDAR_START`` (or its earliest bound) to two
-    years after today, built once per process and name. Unknown name -> ValueError."""
+def exchange_calendar(name: str) -> xcals.ExchangeCalendar:
+    """The exchange calendar ``name`` from ``CALENDAR_START`` to ``CALENDAR_END`` (within its
+    own bounds), built once per process and name. Unknown name -> ValueError."""
     if name not in calendar_names():
         raise ValueError(f"unknown exchange calendar {name!r} (an exchange_calendars code)")
-    end = (pd.Timestamp.now(tz="UTC").normalize() + pd.DateOffset(years=2)).tz_localize(None)
+    end = pd.Timestamp(CALENDAR_END)
     try:
         return xcals.get_calendar(name, start=CALENDAR_START, end=f"{end:%Y-%m-%d}")
     except ValueError:  # the calendar's holidays are recorded over a shorter span
@@ -63,9 +70,7 @@ def calendar_names() -> frozenset[str]:
     return frozenset(xcals.get_calendar_names(include_aliases=True))
 
 
-def non_sessions(
-    sessions: pd.DatetimeIndex | pd.Series, calendar: str = DEFAULT_CALENDAR
-) -> pd.DatetimeIndex:
+def non_sessions(sessions: pd.DatetimeIndex | pd.Series, calendar: str) -> pd.DatetimeIndex:
     """The dates among ``sessions`` (naive dates) that are not sessions of ``calendar``.
 
     Outside the calendar's span every weekday counts as a session (module docstring).
@@ -80,7 +85,7 @@ def non_sessions(
 
 
 def check_sessions(
-    sessions: pd.DatetimeIndex | pd.Series, ticker: str, calendar: str = DEFAULT_CALENDAR
+    sessions: pd.DatetimeIndex | pd.Series, ticker: str, calendar: str
 ) -> None:
     """DataValidationError naming the first date of ``sessions`` that is not a session of
     ``calendar`` (and how many there are); nothing when all are sessions."""
@@ -103,9 +108,7 @@ def _as_sessions(sessions: pd.DatetimeIndex | pd.Series) -> pd.DatetimeIndex:
     return index.normalize()
 
 
-def session_close(
-    sessions: pd.DatetimeIndex | pd.Series, calendar: str = DEFAULT_CALENDAR
-) -> pd.DatetimeIndex:
+def session_close(sessions: pd.DatetimeIndex | pd.Series, calendar: str) -> pd.DatetimeIndex:
     """UTC close instant of each session on ``calendar`` (early closes included, DST handled).
 
     A date that is not a session gets the calendar's regular close time on that date.
@@ -120,52 +123,88 @@ def session_close(
     return pd.DatetimeIndex(closes).tz_convert("UTC").as_unit("ns")
 
 
-def available_at(
-    sessions: pd.DatetimeIndex | pd.Series,
-    lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES,
-    calendar: str = DEFAULT_CALENDAR,
-) -> pd.DatetimeIndex:
-    """UTC instant each session's bar becomes usable: ``session_close + lag``."""
-    return session_close(sessions, calendar) + _lag(lag_minutes)
+@dataclass(frozen=True)
+class Availability:
+    """When a session's daily bar becomes usable: its close on the exchange calendar
+    ``calendar`` plus ``lag_minutes`` (the publication lag, >= 0; module docstring).
 
-
-def latest_available_session(
-    now: pd.Timestamp,
-    lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES,
-    calendar: str = DEFAULT_CALENDAR,
-) -> pd.Timestamp | None:
-    """The newest session of ``calendar`` whose bar is available at ``now`` (UTC), or None.
-
-    Weekends and holidays do not advance it: on Saturday it is Friday's session.
+    Frozen and hashable; build it from the settings (``RegimeSettings.availability``).
     """
-    now = to_utc(now)
-    ready = exchange_calendar(calendar).closes + _lag(lag_minutes) <= now
-    if not ready.any():
-        return None
-    return pd.Timestamp(ready[ready].index[-1])
+
+    calendar: str = DEFAULT_CALENDAR
+    lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES
+
+    def __post_init__(self) -> None:
+        if isinstance(self.lag_minutes, bool) or not float(self.lag_minutes) >= 0:
+            raise ValueError(f"publication lag must be >= 0 minutes, got {self.lag_minutes}")
+        object.__setattr__(self, "lag_minutes", float(self.lag_minutes))
+
+    @property
+    def lag(self) -> pd.Timedelta:
+        """The publication lag."""
+        return pd.Timedelta(minutes=self.lag_minutes)
+
+    def session_close(self, sessions: pd.DatetimeIndex | pd.Series) -> pd.DatetimeIndex:
+        """UTC close instant of each session (:func:`session_close`)."""
+        return session_close(sessions, self.calendar)
+
+    def available_at(self, sessions: pd.DatetimeIndex | pd.Series) -> pd.DatetimeIndex:
+        """UTC instant each session's bar becomes usable: ``session_close + lag``."""
+        return session_close(sessions, self.calendar) + self.lag
+
+    def latest_available_session(self, now: pd.Timestamp) -> pd.Timestamp | None:
+        """The newest calendar session whose bar is available at ``now`` (aware), or None.
+
+        Weekends and holidays do not advance it: on Saturday it is Friday's session.
+        """
+        times = self.times_ns()
+        i = int(np.searchsorted(times, to_utc(now).value, side="right")) - 1
+        if i < 0:
+            return None
+        return pd.Timestamp(exchange_calendar(self.calendar).sessions[i])
+
+    def is_available(self, session: pd.Timestamp, now: pd.Timestamp) -> bool:
+        """True when ``session``'s bar is final and published at ``now``."""
+        return bool(self.available_at(pd.DatetimeIndex([session]))[0] <= to_utc(now))
+
+    def non_sessions(self, sessions: pd.DatetimeIndex | pd.Series) -> pd.DatetimeIndex:
+        """The dates among ``sessions`` that are not sessions of the calendar."""
+        return non_sessions(sessions, self.calendar)
+
+    def check_sessions(self, sessions: pd.DatetimeIndex | pd.Series, ticker: str) -> None:
+        """DataValidationError naming the first non-session date (:func:`check_sessions`)."""
+        check_sessions(sessions, ticker, self.calendar)
+
+    def times_ns(self) -> np.ndarray:
+        """Sorted ``available_at`` (int ns, UTC) of every calendar session (cached, read-only)."""
+        return _availability_ns(self.calendar, self.lag_minutes)
+
+    def next_available(self, after: pd.Timestamp) -> pd.Timestamp | None:
+        """The first instant strictly after ``after`` at which a calendar session becomes
+        available (None after the calendar's end)."""
+        times = self.times_ns()
+        i = int(np.searchsorted(times, to_utc(after).value, side="right"))
+        return pd.Timestamp(int(times[i]), tz="UTC") if i < times.size else None
+
+    def next_session(self, session: pd.Timestamp) -> pd.Timestamp | None:
+        """The calendar session after ``session`` (None after the calendar's end)."""
+        sessions = exchange_calendar(self.calendar).sessions
+        i = int(sessions.searchsorted(pd.Timestamp(session), side="right"))
+        return pd.Timestamp(sessions[i]) if i < len(sessions) else None
 
 
-def is_available(
-    session: pd.Timestamp,
-    now: pd.Timestamp,
-    lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES,
-    calendar: str = DEFAULT_CALENDAR,
-) -> bool:
-    """True when ``session``'s bar is final and published at ``now``."""
-    avail = available_at(pd.DatetimeIndex([session]), lag_minutes, calendar)[0]
-    return bool(avail <= to_utc(now))
+@lru_cache(maxsize=8)
+def _availability_ns(calendar: str, lag_minutes: float) -> np.ndarray:
+    closes = pd.DatetimeIndex(exchange_calendar(calendar).closes.array)
+    times = (closes.tz_convert("UTC").as_unit("ns") + pd.Timedelta(minutes=lag_minutes)).asi8
+    times.flags.writeable = False
+    return times
 
 
 def _regular_close(cal: xcals.ExchangeCalendar) -> pd.Timedelta:
     """The calendar's latest regular close time of day as an offset from midnight."""
     close: dt.time = cal.close_times[-1][1]
     return pd.Timedelta(hours=close.hour, minutes=close.minute)
-
-
-def _lag(lag_minutes: float) -> pd.Timedelta:
-    if not lag_minutes >= 0:
-        raise ValueError(f"publication lag must be >= 0 minutes, got {lag_minutes}")
-    return pd.Timedelta(minutes=lag_minutes)
 
 
 def to_utc(now: pd.Timestamp) -> pd.Timestamp:

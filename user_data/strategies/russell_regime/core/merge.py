@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, RevisionRejected
-from .calendar import DEFAULT_CALENDAR, check_sessions
+from .calendar import check_sessions
 from .daily import PRICE_COLUMNS, REL_TOLERANCE, normalize_daily, row_problems, validate_daily
 
 
@@ -74,7 +74,7 @@ def merge_update(
     cached: pd.DataFrame | None,
     fresh: pd.DataFrame,
     ticker: str,
-    calendar: str = DEFAULT_CALENDAR,
+    calendar: str,
     limits: RevisionLimits = DEFAULT_LIMITS,
 ) -> MergeResult:
     """Fold the normalised source answer ``fresh`` into ``cached`` (None = empty cache).

@@ -1,10 +1,10 @@
 """Pure decisions of the live loop: when to refresh, when data is stale, what to announce.
 
 No I/O, no clock: every function takes ``now`` (tz-aware) and the state it decides on; the
-exchange calendar (``calendar``, default XNYS) is the only shared (immutable, cached) input.
+:class:`~.calendar.Availability` (exchange calendar + publication lag, from the settings) is
+the only shared (immutable, cached) input.
 The imperative shell acting on them is :mod:`russell_regime.adapter.live`. Sessions are
-naive dates, instants are UTC; ``lag`` is the publication lag and ``grace`` the staleness
-allowance, both in minutes.
+naive dates, instants are UTC; ``grace`` is the staleness allowance in minutes.
 
 * **Refresh schedule** (:func:`next_refresh_at`, :func:`refresh_due`): due when nothing was
   tried yet; when a session became available (close + lag) after the last attempt; when
@@ -26,18 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from .calendar import (
-    DEFAULT_CALENDAR,
-    available_at,
-    exchange_calendar,
-    latest_available_session,
-    to_utc,
-)
+from .calendar import Availability, to_utc
 from .gate import CONDITIONS, GateParams
 
 CATCH_UP_RETRY_MINUTES = 10.0
@@ -56,38 +49,12 @@ POLICY_EFFECT = {
 NO_SESSION = np.iinfo(np.int64).min  # int-ns marker: no session in hand / none expected
 
 
-@lru_cache(maxsize=8)
-def _availability_ns(lag_minutes: float, calendar: str) -> np.ndarray:
-    """Sorted ``available_at`` (int ns, UTC) of every session of ``calendar`` for one lag."""
-    closes = exchange_calendar(calendar).closes.array
-    closes = pd.DatetimeIndex(closes).tz_convert("UTC").as_unit("ns")
-    times = (closes + pd.Timedelta(minutes=lag_minutes)).asi8
-    times.flags.writeable = False
-    return times
-
-
-def calendar_availability(lag_minutes: float, calendar: str = DEFAULT_CALENDAR) -> np.ndarray:
-    """Sorted ``available_at`` (int ns, UTC) of every calendar session (cached, read-only)."""
-    return _availability_ns(float(lag_minutes), calendar)
-
-
-def next_availability(
-    after: pd.Timestamp, lag_minutes: float, calendar: str = DEFAULT_CALENDAR
-) -> pd.Timestamp | None:
-    """The first instant strictly after ``after`` at which a calendar session becomes
-    available."""
-    times = calendar_availability(lag_minutes, calendar)
-    i = int(np.searchsorted(times, to_utc(after).value, side="right"))
-    return pd.Timestamp(int(times[i]), tz="UTC") if i < times.size else None
-
-
 def next_refresh_at(
     last_attempt: pd.Timestamp | None,
     newest_session: pd.Timestamp | None,
-    lag_minutes: float,
+    availability: Availability,
     interval_minutes: float,
     retry_minutes: float = CATCH_UP_RETRY_MINUTES,
-    calendar: str = DEFAULT_CALENDAR,
 ) -> pd.Timestamp | None:
     """When the next refresh is due (see the module doc); None means due now.
 
@@ -98,10 +65,10 @@ def next_refresh_at(
         return None
     last_attempt = to_utc(last_attempt)
     due = last_attempt + pd.Timedelta(minutes=interval_minutes)
-    upcoming = next_availability(last_attempt, lag_minutes, calendar)
+    upcoming = availability.next_available(last_attempt)
     if upcoming is not None:
         due = min(due, upcoming)
-    expected = latest_available_session(last_attempt, lag_minutes, calendar)
+    expected = availability.latest_available_session(last_attempt)
     if expected is not None and (newest_session is None or newest_session < expected):
         due = min(due, last_attempt + pd.Timedelta(minutes=min(retry_minutes, interval_minutes)))
     return due
@@ -111,15 +78,12 @@ def refresh_due(
     now: pd.Timestamp,
     last_attempt: pd.Timestamp | None,
     last_session: pd.Timestamp | None,
-    lag_minutes: float,
+    availability: Availability,
     interval_minutes: float,
     retry_minutes: float = CATCH_UP_RETRY_MINUTES,
-    calendar: str = DEFAULT_CALENDAR,
 ) -> bool:
     """True when a refresh should start at ``now`` (see :func:`next_refresh_at`)."""
-    due = next_refresh_at(
-        last_attempt, last_session, lag_minutes, interval_minutes, retry_minutes, calendar
-    )
+    due = next_refresh_at(last_attempt, last_session, availability, interval_minutes, retry_minutes)
     return due is None or to_utc(now) >= due
 
 
@@ -154,7 +118,7 @@ def stale_mask(
     ``at_ns``: instants (int ns UTC, e.g. candle closes); ``newest_available_ns``: at each
     instant, ``available_at`` of the newest session in hand (:data:`NO_SESSION`: no data);
     ``calendar_available_ns``: sorted ``available_at`` of every calendar session
-    (:func:`calendar_availability`). The expected session at ``t`` is the newest calendar session
+    (:meth:`Availability.times_ns`). The expected session at ``t`` is the newest calendar session
     available at ``t - grace``; stale = no data, or newest in hand available before it. One
     ``searchsorted`` over the calendar.
     """
@@ -169,39 +133,30 @@ def stale_mask(
 def staleness(
     now: pd.Timestamp,
     newest_session: pd.Timestamp | None,
-    lag_minutes: float,
+    availability: Availability,
     grace_minutes: float,
-    calendar: str = DEFAULT_CALENDAR,
 ) -> Staleness:
     """The staleness verdict at ``now`` for data whose newest session is ``newest_session``
     (:func:`stale_mask` at one instant)."""
     now = to_utc(now)
     grace = pd.Timedelta(minutes=grace_minutes)
-    expected = latest_available_session(now - grace, lag_minutes, calendar)
+    expected = availability.latest_available_session(now - grace)
     if newest_session is None:
         return Staleness(True, expected, None, None, None)
     newest = pd.Timestamp(newest_session)
-    newest_at = available_at(pd.DatetimeIndex([newest]), lag_minutes, calendar)[0]
+    newest_at = availability.available_at(pd.DatetimeIndex([newest]))[0]
     stale = bool(
         stale_mask(
             np.array([now.value]), np.array([newest_at.value]),
-            calendar_availability(lag_minutes, calendar), grace_minutes,
+            availability.times_ns(), grace_minutes,
         )[0]
     )
     age = now - newest_at
-    successor = _next_session(newest, calendar)
+    successor = availability.next_session(newest)
     stale_at = (
-        None
-        if successor is None
-        else available_at(pd.DatetimeIndex([successor]), lag_minutes, calendar)[0] + grace
+        None if successor is None else availability.available_at([successor])[0] + grace
     )
     return Staleness(stale, expected, newest, age, stale_at)
-
-
-def _next_session(session: pd.Timestamp, calendar: str) -> pd.Timestamp | None:
-    sessions = exchange_calendar(calendar).sessions
-    i = int(sessions.searchsorted(pd.Timestamp(session), side="right"))
-    return pd.Timestamp(sessions[i]) if i < len(sessions) else None
 
 
 def entry_override(stale: bool, policy: str) -> str | None:
@@ -218,10 +173,9 @@ def stale_transition(
     current: Staleness,
     ticker: str,
     policy: str,
-    lag_minutes: float,
+    availability: Availability,
     grace_minutes: float,
     reason: str | None = None,
-    calendar: str = DEFAULT_CALENDAR,
 ) -> str | None:
     """The message for a staleness change since ``announced`` (None: nothing announced yet).
 
@@ -241,7 +195,7 @@ def stale_transition(
     expected = current.expected_session
     due = (
         f" (available "
-        f"{available_at(pd.DatetimeIndex([expected]), lag_minutes, calendar)[0]:%Y-%m-%d %H:%M}"
+        f"{availability.available_at(pd.DatetimeIndex([expected]))[0]:%Y-%m-%d %H:%M}"
         f" UTC, allowance {grace_minutes:g} min)"
         if expected is not None
         else ""

@@ -250,11 +250,12 @@ class DailyCache:
         """The lock serialising read-merge-write of ``ticker``'s cache (see :func:`locked`)."""
         return locked(self.path(ticker), ticker, timeout, on_wait)
 
-    def update(self, ticker: str, fresh: pd.DataFrame) -> pd.DataFrame:
-        """Merge ``fresh`` into the cache under its lock (see :func:`download.update_cache`)."""
+    def update(self, ticker: str, fresh: pd.DataFrame, calendar: str) -> pd.DataFrame:
+        """Merge ``fresh`` (sessions of the exchange calendar ``calendar``) into the cache under
+        its lock (see :func:`download.update_cache`)."""
         from .download import update_cache  # the one fetch-merge-write path lives there
 
-        return update_cache(self, ticker, fresh).frame
+        return update_cache(self, ticker, fresh, calendar=calendar).frame
 
     def __repr__(self) -> str:
         return f"DailyCache({str(self.cache_dir)!r})"

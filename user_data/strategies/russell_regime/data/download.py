@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
-from ..core.calendar import DEFAULT_CALENDAR
+from ..core.calendar import Availability
 from ..core.merge import MergeResult, merge_update
 from ..errors import SourceError
 from .cache import DailyCache, load_cache, write_cache
@@ -95,8 +95,8 @@ def update_cache(
     ticker: str,
     fresh: pd.DataFrame | Fetch,
     *,
+    calendar: str,
     memory: pd.DataFrame | None = None,
-    calendar: str = DEFAULT_CALENDAR,
     force_write: bool = False,
     lock_timeout: float | None = None,
     replace_unreadable: bool = False,
@@ -105,7 +105,8 @@ def update_cache(
 ) -> CacheUpdate:
     """Under ``ticker``'s cache lock: read the cache, fetch, merge, write; see the module doc.
 
-    ``fresh`` is the source's answer, or ``fetch(known)`` called under the lock. The answer is
+    ``fresh`` is the source's answer, or ``fetch(known)`` called under the lock; ``calendar``
+    the exchange calendar every session must belong to. The answer is
     merged into the cache as read under the lock plus the sessions only ``memory`` holds; the
     file is rewritten atomically when the result differs from it, when ``force_write``, or to
     move an old-named file (:func:`cache.legacy_cache_file`) to its new name; never once
@@ -151,11 +152,11 @@ def download(
     progress: bool = True,
     console: Console | None = None,
     *,
-    calendar: str = DEFAULT_CALENDAR,
+    availability: Availability,
     lock_timeout: float | None = None,
 ) -> pd.DataFrame:
     """Fetch ``ticker`` from ``source`` into the cache (:func:`update_cache`), print a summary,
-    return the merged frame.
+    return the merged frame. Every session must be one of ``availability.calendar``.
 
     Raises SourceError / DataValidationError from the source, the merge or the cache
     (CacheUnavailable when another process holds the cache longer than ``lock_timeout``); on
@@ -179,8 +180,8 @@ def download(
         )
 
     update = update_cache(
-        DailyCache(cache_dir), ticker, fetch, calendar=calendar, lock_timeout=lock_timeout,
-        on_wait=waiting,
+        DailyCache(cache_dir), ticker, fetch, calendar=availability.calendar,
+        lock_timeout=lock_timeout, on_wait=waiting,
     )
     m, frame = update.merge, update.frame
     console.print(

@@ -3,8 +3,9 @@
 Every source answers ``fetch(now, start=None)`` with a *normalised* frame in the daily-frame
 layout (:func:`russell_regime.core.daily.normalize_daily`: columns, dates and numbers checked)
 holding only sessions whose bar is final and published at ``now``
-(``calendar.available_at(session, lag, calendar) <= now``). Every date of the answer must be a
-session of the source's exchange calendar, or the whole answer is rejected
+(``availability.available_at(session) <= now``, see :class:`core.calendar.Availability`).
+Every date of the answer must be a session of the source's exchange calendar, or the whole
+answer is rejected
 (DataValidationError naming the first bad date). Row values (NaN, inf, high < low, negative
 volume...) are judged by the merge (:func:`russell_regime.core.merge.merge_update`), which may keep
 the cached row of a session whose fresh row is bad; a bad row of a new session is an error
@@ -24,22 +25,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..core.calendar import (
-    DEFAULT_CALENDAR,
-    DEFAULT_PUBLICATION_LAG_MINUTES,
-    NEW_YORK,
-    available_at,
-    check_sessions,
-    to_utc,
-)
+from ..core.calendar import NEW_YORK, Availability, check_sessions, to_utc
 from ..core.daily import normalize_daily, validate_daily
 from ..errors import ConfigError, SourceError
+
+if TYPE_CHECKING:
+    from ..settings import RegimeSettings
 
 YAHOO_COLUMNS = ("Open", "High", "Low", "Close", "Volume")
 _REQUIRED_YAHOO = ("open", "high", "low", "close")
@@ -70,15 +67,14 @@ def drop_unavailable(
     frame: pd.DataFrame,
     ticker: str,
     now: pd.Timestamp,
-    lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES,
-    calendar: str = DEFAULT_CALENDAR,
+    availability: Availability,
 ) -> pd.DataFrame:
     """Rows of ``frame`` (with a naive ``session`` column) whose bar is available at ``now``.
 
     Raises SourceError when no row is left. ``now`` must be tz-aware.
     """
     now = to_utc(now)
-    ready = np.asarray(available_at(frame["session"], lag_minutes, calendar) <= now)
+    ready = np.asarray(availability.available_at(frame["session"]) <= now)
     kept = frame.loc[ready].reset_index(drop=True)
     if kept.empty:
         raise SourceError(ticker, f"no completed session available at {now:%Y-%m-%d %H:%M} UTC")
@@ -89,8 +85,7 @@ def normalize_yahoo(
     raw: pd.DataFrame,
     ticker: str,
     now: pd.Timestamp,
-    lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES,
-    calendar: str = DEFAULT_CALENDAR,
+    availability: Availability,
 ) -> pd.DataFrame:
     """A yfinance daily answer as a normalised daily frame of the sessions available at ``now``.
 
@@ -98,8 +93,8 @@ def normalize_yahoo(
     MultiIndex columns (``yf.download``). Extra columns (Adj Close, Dividends, ...) are ignored.
     Raises SourceError for an empty answer, missing columns, all-NaN closes, a naive index or
     an index not at New York midnight; DataValidationError for a date that is not a session
-    of ``calendar`` (anywhere in the answer) or malformed columns/dates. Row values are not
-    judged here (see the module docstring).
+    of ``availability.calendar`` (anywhere in the answer) or malformed columns/dates. Row
+    values are not judged here (see the module docstring).
     """
     if not isinstance(raw, pd.DataFrame) or raw.empty:
         raise SourceError(ticker, "empty answer from Yahoo (unknown ticker or no data)")
@@ -115,8 +110,8 @@ def normalize_yahoo(
         | {c: prices[c].to_numpy() for c in (*_REQUIRED_YAHOO, "volume") if c in prices.columns}
     )
     frame = normalize_daily(frame, ticker)
-    check_sessions(frame["session"], ticker, calendar)
-    return drop_unavailable(frame, ticker, now, lag_minutes, calendar)
+    availability.check_sessions(frame["session"], ticker)
+    return drop_unavailable(frame, ticker, now, availability)
 
 
 def _flat_columns(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
@@ -169,13 +164,13 @@ def _yfinance_history(ticker: str, **kwargs: object) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class YahooSource:
-    """Daily bars of ``ticker`` from Yahoo Finance; ``history`` replaces yfinance in tests."""
+    """Daily bars of ``ticker`` from Yahoo Finance, available per ``availability``;
+    ``timeout`` bounds the request (seconds); ``history`` replaces yfinance in tests."""
 
     ticker: str
+    availability: Availability
     timeout: float = 10
     history: HistoryFn | None = None
-    lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES
-    calendar: str = DEFAULT_CALENDAR
 
     def fetch(self, now: pd.Timestamp, start: date | None = None) -> pd.DataFrame:
         """Sessions from ``start`` (all history when None) available at ``now``.
@@ -199,7 +194,7 @@ class YahooSource:
             raise SourceError(
                 self.ticker, f"Yahoo request failed: {type(exc).__name__}: {exc}"
             ) from exc
-        return normalize_yahoo(raw, self.ticker, now, self.lag_minutes, self.calendar)
+        return normalize_yahoo(raw, self.ticker, now, self.availability)
 
     def __str__(self) -> str:
         return f"yahoo {self.ticker}"
@@ -216,7 +211,7 @@ def read_daily_file(path: Path, ticker: str, calendar: str | None = None) -> pd.
     return validate_daily(_read_file(path, ticker), ticker, calendar)
 
 
-def read_daily_rows(path: Path, ticker: str, calendar: str = DEFAULT_CALENDAR) -> pd.DataFrame:
+def read_daily_rows(path: Path, ticker: str, calendar: str) -> pd.DataFrame:
     """The file's rows normalised (:func:`daily.normalize_daily`), every date a session of
     ``calendar``; row values are left to the merge. Errors as :func:`read_daily_file`."""
     frame = normalize_daily(_read_file(path, ticker), ticker)
@@ -241,30 +236,34 @@ def _read_file(path: Path, ticker: str) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class FileSource:
-    """Daily bars of ``ticker`` from a local file (see :func:`read_daily_file`)."""
+    """Daily bars of ``ticker`` from a local file (see :func:`read_daily_file`), available per
+    ``availability``."""
 
     path: Path
     ticker: str
-    lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES
-    calendar: str = DEFAULT_CALENDAR
+    availability: Availability
 
     def fetch(self, now: pd.Timestamp, start: date | None = None) -> pd.DataFrame:
         """All sessions in the file available at ``now``; ``start`` is ignored."""
-        rows = read_daily_rows(Path(self.path), self.ticker, self.calendar)
-        return drop_unavailable(rows, self.ticker, now, self.lag_minutes, self.calendar)
+        rows = read_daily_rows(Path(self.path), self.ticker, self.availability.calendar)
+        return drop_unavailable(rows, self.ticker, now, self.availability)
 
     def __str__(self) -> str:
         return f"file {self.path}"
 
 
-def make_source(
-    kind: str, ticker: str, path: str | None, calendar: str = DEFAULT_CALENDAR
-) -> YahooSource | FileSource:
-    """The source named by ``kind`` ("yahoo" or "file"; "file" needs ``path``) or ConfigError."""
-    if kind == "yahoo":
-        return YahooSource(ticker, calendar=calendar)
-    if kind == "file":
-        if not path:
+def source_for(settings: RegimeSettings) -> YahooSource | FileSource:
+    """The one source factory: the source ``settings`` name (``file`` with its ``path``, else
+    Yahoo with the configured fetch timeout), available per ``settings.availability``.
+    ``source='file'`` without a path is a ConfigError."""
+    if settings.source == "file":
+        if settings.path is None:
             raise ConfigError("source 'file' needs a path (russell_regime.path / --path)")
-        return FileSource(Path(path), ticker, calendar=calendar)
-    raise ConfigError(f"source must be one of {', '.join(SOURCE_KINDS)}, got {kind!r}")
+        return FileSource(Path(settings.path), settings.ticker, settings.availability)
+    if settings.source == "yahoo":
+        return YahooSource(
+            settings.ticker, settings.availability, timeout=settings.fetch_timeout_seconds
+        )
+    raise ConfigError(
+        f"source must be one of {', '.join(SOURCE_KINDS)}, got {settings.source!r}"
+    )

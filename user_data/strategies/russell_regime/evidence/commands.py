@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..adapter.offline import REPO_ROOT
-from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES, available_at
+from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES, Availability
 from ..core.gate import GateParams, pair_class
 from ..data.sources import read_daily_file
 from ..errors import ConfigError, RegimeError
@@ -100,9 +100,9 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return root
 
 
-def _load_index(root: Path, relative: str, ticker: str, lag: float):
+def _load_index(root: Path, relative: str, ticker: str, availability: Availability):
     daily = read_daily_file(root / relative, ticker)
-    return daily, available_at(daily["session"], lag)
+    return daily, availability.available_at(daily["session"])
 
 
 def _console() -> Console:
@@ -130,7 +130,7 @@ def _add_events(subparsers: argparse._SubParsersAction) -> None:
 
 def _run_events(args: argparse.Namespace) -> int:
     root = _data_dir(args)
-    daily, avail = _load_index(root, args.ticker_file, "^RUT", args.lag)
+    daily, avail = _load_index(root, args.ticker_file, "^RUT", Availability(lag_minutes=args.lag))
     params = _params(args)
     if args.raw:
         raw = raw_events(daily, args.lookback, params)
@@ -222,10 +222,12 @@ def _run_event_study(args: argparse.Namespace) -> int:
     console = _console()
     settings = StudySettings(tuple(args.horizons), args.seed, args.reps, args.draws, args.level,
                              args.block)
-    daily, avail = _load_index(root, args.ticker_file, "^RUT", args.lag)
+    daily, avail = _load_index(root, args.ticker_file, "^RUT", Availability(lag_minutes=args.lag))
     events = russell_events(daily, avail, args.lookback, _params(args), args.gap)
     if not args.no_spx:
-        spx, spx_avail = _load_index(root, "index/SPX.csv", "^SPX", args.lag)
+        spx, spx_avail = _load_index(
+            root, "index/SPX.csv", "^SPX", Availability(lag_minutes=args.lag)
+        )
         events = pd.concat([events, ath_events(spx, spx_avail, "spx_ath", args.gap, args.basis)],
                            ignore_index=True)
     candles = {p: _read_candles(root, p) for p in args.pairs}
