@@ -115,7 +115,9 @@ def run_backtest(config: dict, params: Mapping[str, object]) -> BacktestRun:
         for k in ("profit_total", "max_drawdown_account", "sharpe", "sortino", "calmar", "cagr")
         if isinstance(strat.get(k), (int, float))
     }
-    timeframe = pd.Timedelta(config["timeframe"])
+    from freqtrade.exchange import timeframe_to_seconds
+
+    timeframe = pd.Timedelta(seconds=timeframe_to_seconds(config["timeframe"]))
     return BacktestRun(
         trades=content["results"],
         start=pd.Timestamp(min_date),
