@@ -1,4 +1,10 @@
-"""The main job: a freqtrade backtest of RussellRiskOn, offline from a data folder or online.
+"""The main job: a freqtrade backtest of a gated strategy, offline from a data folder or online.
+
+``--strategy NAME`` (default RussellRiskOn) is any strategy built on ``RussellGateMixin``,
+found by freqtrade's own resolver in ``--strategy-path`` (default the repo's
+``user_data/strategies``) or the user data folder's ``strategies/``. Once freqtrade has loaded
+it, its class is checked (:func:`russell_regime.adapter.gated.require_gated`): a strategy
+without the mixin is one error line and exit 2, before anything is backtested.
 
 ``python -m russell_regime backtest --data ../shared/data`` (offline): candles from
 ``DATA/binance``, the index from ``DATA/index/RUT.csv``, markets from the shipped snapshot.
@@ -11,9 +17,10 @@ otherwise the job stops with one line saying to pass ``--data DIR``.
 
 The backtest runs in-process with freqtrade's own objects (``freqtrade backtesting`` argv,
 ``setup_optimize_configuration``, ``Backtesting``), with ``--cache none`` so every run computes
-its result; the job then prints a short summary (:mod:`russell_regime.cli.summary`). Every failure
-exits non-zero with one ``error: ...`` line last on stderr. Relative ``--data``, ``--config``
-and ``--userdir`` are taken from the caller's directory (``R2K_CALLER_DIR``, set by run.sh).
+its result; the job then prints a short summary (:mod:`russell_regime.cli.summary`). Every
+failure exits non-zero with one ``error: ...`` line last on stderr. Relative ``--data``,
+``--config``, ``--userdir`` and ``--strategy-path`` are taken from the caller's directory
+(``R2K_CALLER_DIR``, set by run.sh).
 
 Everything after ``--`` goes to ``freqtrade backtesting`` unchanged.
 """
@@ -36,19 +43,21 @@ from ..settings import RegimeSettings
 REPO_ROOT = Path(__file__).resolve().parents[4]
 DEFAULT_TIMERANGE = "20200101-20250630"
 STRATEGY = "RussellRiskOn"
+STRATEGY_PATH = REPO_ROOT / "user_data" / "strategies"
 CACHE_SLACK_DAYS = 5  # a long weekend plus a holiday between the last session and the end
 
 
 def freqtrade_args(
-    configs: list[Path], timerange: str, userdir: Path, datadir: Path | None, extra: list[str]
+    configs: list[Path], timerange: str, userdir: Path, datadir: Path | None, extra: list[str],
+    strategy: str = STRATEGY, strategy_path: Path = STRATEGY_PATH,
 ) -> list[str]:
-    """``freqtrade backtesting`` argv for RussellRiskOn (pure); later configs override."""
+    """``freqtrade backtesting`` argv for ``strategy`` (pure); later configs override."""
     argv = ["backtesting"]
     for config in configs:
         argv += ["--config", str(config)]
     argv += [
-        "--strategy", STRATEGY,
-        "--strategy-path", str(REPO_ROOT / "user_data" / "strategies"),
+        "--strategy", strategy,
+        "--strategy-path", str(strategy_path),
         "--userdir", str(userdir), "--timerange", timerange, "--cache", "none",
     ]
     if datadir is not None:
@@ -82,7 +91,8 @@ def cache_covers(
 def add_backtest_command(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "backtest",
-        help="backtest RussellRiskOn (offline with --data, else downloads first)",
+        help="backtest a gated strategy, default RussellRiskOn (offline with --data, else "
+        "downloads first)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -90,6 +100,15 @@ def add_backtest_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", type=Path, help="offline data folder with binance/ and index/")
     parser.add_argument("--timerange", default=DEFAULT_TIMERANGE)
     parser.add_argument("--userdir", type=Path, default=REPO_ROOT / "user_data")
+    parser.add_argument(
+        "--strategy", default=STRATEGY,
+        help=f"a strategy using RussellGateMixin (default {STRATEGY})",
+    )
+    parser.add_argument(
+        "--strategy-path", type=Path, default=STRATEGY_PATH,
+        help="folder freqtrade searches for --strategy first (default: the repo's "
+        "user_data/strategies; then <userdir>/strategies)",
+    )
     parser.add_argument("extra", nargs="*", help="extra freqtrade backtesting args (after --)")
     parser.set_defaults(func=run_backtest_job)
 
@@ -98,6 +117,7 @@ def run_backtest_job(args: argparse.Namespace) -> int:
     from ..adapter.offline import run_freqtrade
 
     args.config, args.userdir = caller_path(args.config), caller_path(args.userdir)
+    args.strategy_path = caller_path(args.strategy_path)
     if args.data is not None:
         data = caller_path(args.data)
         binance = data / "binance"
@@ -111,7 +131,8 @@ def run_backtest_job(args: argparse.Namespace) -> int:
             overlay = Path(tmp) / "offline.json"
             overlay.write_text(json.dumps({"russell_regime": section}))
             argv = freqtrade_args(
-                [args.config, overlay], args.timerange, args.userdir, binance, args.extra
+                [args.config, overlay], args.timerange, args.userdir, binance, args.extra,
+                args.strategy, args.strategy_path,
             )
             holder: dict[str, Any] = {}
             code = run_freqtrade(argv, command=_backtest_into(holder))
@@ -134,7 +155,10 @@ def _online(args: argparse.Namespace) -> int:
             "(a folder with binance/ and index/RUT.csv) to backtest offline, or go online"
         )
     holder: dict[str, Any] = {}
-    argv = freqtrade_args([args.config], args.timerange, args.userdir, None, args.extra)
+    argv = freqtrade_args(
+        [args.config], args.timerange, args.userdir, None, args.extra, args.strategy,
+        args.strategy_path,
+    )
     return _finish(run_command(argv, _backtest_into(holder)), holder)
 
 
@@ -181,16 +205,21 @@ def job_settings(config_path: Path, userdir: Path, overrides: dict[str, Any]) ->
 
 
 def _backtest_into(holder: dict[str, Any]):
-    """A freqtrade command running ``backtesting`` that keeps its ``Backtesting`` object."""
+    """A freqtrade command running ``backtesting`` that keeps its ``Backtesting`` object and
+    refuses, before backtesting, any loaded strategy that does not use RussellGateMixin."""
 
     def command(args: dict[str, Any]) -> None:
         from freqtrade.commands.optimize_commands import setup_optimize_configuration
         from freqtrade.enums import RunMode
         from freqtrade.optimize.backtesting import Backtesting
 
+        from ..adapter.gated import require_gated
+
         config = setup_optimize_configuration(args, RunMode.BACKTEST)
-        backtesting = Backtesting(config)
+        backtesting = Backtesting(config)  # freqtrade's resolver loads the strategies
         holder["backtesting"] = backtesting
+        for strategy in backtesting.strategylist:
+            require_gated(strategy)
         backtesting.start()
 
     return command
@@ -203,11 +232,15 @@ def _finish(code: int, holder: dict[str, Any]) -> int:
     if code:
         return code
     backtesting = holder["backtesting"]
-    strategy = backtesting.strategylist[0]
-    result = dict((backtesting.results or {}).get("strategy", {}).get(STRATEGY, {}))
-    result.setdefault("stake_currency", backtesting.config.get("stake_currency", ""))
-    report = getattr(strategy, "russell_report", None) or {}
-    print("\n".join(summary_lines(index_info(strategy), report, result)))
+    results = (backtesting.results or {}).get("strategy", {})
+    lines = []
+    for strategy in backtesting.strategylist:  # one, unless --strategy-list was passed
+        name = strategy.get_strategy_name()
+        result = dict(results.get(name, {}))
+        result.setdefault("stake_currency", backtesting.config.get("stake_currency", ""))
+        report = getattr(strategy, "russell_report", None) or {}
+        lines += summary_lines(index_info(strategy), report, result, strategy=name)
+    print("\n".join(lines))
     return 0
 
 

@@ -4,10 +4,11 @@ Inputs are plain data gathered by the shell (:mod:`russell_regime.cli.backtest`)
 
 * ``index``: ``{"ticker", "source", "sessions", "first", "last"}`` describing the daily frame
   the strategy used (``first``/``last`` are session timestamps), or None when it had none;
+* ``strategy``: the strategy's name (freqtrade's), or None;
 * ``report``: the strategy's ``russell_report`` — per pair ``{"pair_class", "candles",
-  "gate_open", "signals", "blocked"[, "stale"]}`` (``signals`` are base entry signals before
-  the gate, ``blocked`` those the gate removed, ``stale`` candles on stale index data); empty
-  when the strategy does not report;
+  "gate_open", "signals", "blocked"[, "stale"]}`` (``signals`` are the strategy's own long
+  entry signals before the gate, ``blocked`` those the gate removed, ``stale`` candles on
+  stale index data); empty when the strategy does not report;
 * ``result``: freqtrade's per-strategy backtest stats (``total_trades``, ``profit_total``
   as a fraction, ``profit_total_abs``, ``stake_currency``, ``backtest_start``,
   ``backtest_end``).
@@ -64,9 +65,12 @@ def summary_lines(
     index: Mapping[str, Any] | None,
     report: Mapping[str, Mapping[str, Any]],
     result: Mapping[str, Any],
+    strategy: str | None = None,
 ) -> list[str]:
     """The summary printed at the end of the main job (see module docstring for inputs)."""
     lines = [HEADER]
+    if strategy:
+        lines.append(f"strategy: {strategy}")
     start, end = result.get("backtest_start", "?"), result.get("backtest_end", "?")
     lines.append(f"backtest: {start} .. {end}")
     if index:

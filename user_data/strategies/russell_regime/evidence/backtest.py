@@ -1,11 +1,18 @@
-"""freqtrade in-process: backtests and hyperopt of RussellRiskOn on local data, offline.
+"""freqtrade in-process: backtests and hyperopt of a gated strategy on local data, offline.
 
-Imperative edge. Markets come from the shipped snapshot (:mod:`..adapter.offline`), candles
-from ``<data>/binance`` (feather), the index from ``<data>/index/RUT.csv`` (``source: file``).
-Every run gets its own ``user_data_dir`` (a temp or output folder): nothing is written next to
-the strategy (hyperopt runs with ``disableparamexport``). Parameters are always set explicitly
-on the loaded strategy (defaults of :class:`~russell_regime.core.gate.GateParams` for "gated"), so a
-stray ``RussellRiskOn.json`` cannot change what is compared.
+Imperative edge. The strategy (default RussellRiskOn) is any strategy using
+``RussellGateMixin``, loaded by freqtrade's resolver from ``strategy_path`` and checked by
+class (:func:`russell_regime.adapter.gated.require_gated`) before anything runs. Markets come
+from the shipped snapshot (:mod:`..adapter.offline`), candles from ``<data>/binance``
+(feather), the index from ``<data>/index/RUT.csv`` (``source: file``). Every run gets its own
+``user_data_dir`` (a temp or output folder): nothing is written next to the strategy (hyperopt
+runs with ``disableparamexport``).
+
+Parameters: a run's ``params`` (e.g. every ``*_mode`` = ``off``) are set on the strategy
+*after* freqtrade loaded its parameters (defaults, then ``<Strategy>.json``), so they always
+win; parameters not named keep the strategy's own values, which each run records
+(:attr:`BacktestRun.gate`). freqtrade errors (strategy not found, ...) become one
+:class:`~russell_regime.errors.ConfigError` line.
 
 :func:`walk_forward_windows` is pure.
 """
@@ -16,13 +23,16 @@ import contextlib
 import io
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from ..adapter.gated import require_gated
 from ..adapter.offline import DEFAULT_SNAPSHOT, REPO_ROOT, load_markets_snapshot, offline_markets
 from ..core.gate import PAIR_CLASSES, GateParams
+from ..errors import ConfigError
 
 CONFIG = REPO_ROOT / "config.json"
 STRATEGIES = REPO_ROOT / "user_data" / "strategies"
@@ -49,9 +59,12 @@ def ft_config(
     timerange: str,
     pairs: Sequence[str] | None = None,
     hyperopt: Mapping[str, object] | None = None,
+    strategy: str = STRATEGY,
+    strategy_path: Path = STRATEGIES,
 ) -> dict:
-    """freqtrade's own configuration from config.json, pointed at ``data_dir``; with
-    ``hyperopt`` (extra hyperopt args) a HYPEROPT config, else a BACKTEST one."""
+    """freqtrade's own configuration from config.json for ``strategy`` (searched in
+    ``strategy_path`` first), pointed at ``data_dir``; with ``hyperopt`` (extra hyperopt args)
+    a HYPEROPT config, else a BACKTEST one."""
     from freqtrade.commands.optimize_commands import setup_optimize_configuration
     from freqtrade.enums import RunMode
 
@@ -63,15 +76,15 @@ def ft_config(
         "user_data_dir": str(user_dir),
         "datadir": str(Path(data_dir) / "binance"),
         "timerange": timerange,
-        "strategy": STRATEGY,
-        "strategy_path": str(STRATEGIES),
+        "strategy": strategy,
+        "strategy_path": str(strategy_path),
         "export": "none",
     }
     mode = RunMode.BACKTEST
     if hyperopt is not None:
         mode = RunMode.HYPEROPT
         args.update(hyperopt)
-    with _quiet():
+    with _quiet(), freqtrade_errors():
         config = setup_optimize_configuration(args, mode)
     section = {"source": "file", "path": str(Path(data_dir) / "index" / "RUT.csv")}
     config["russell_regime"] = {**config.get("russell_regime", {}), **section}
@@ -82,7 +95,9 @@ def ft_config(
 
 @dataclass(frozen=True)
 class BacktestRun:
-    """One backtest: trades (freqtrade's result frame), window, balances, freqtrade's stats."""
+    """One backtest: trades (freqtrade's result frame), window, balances, freqtrade's stats;
+    ``gate`` the russell parameters in effect, ``param_file`` the strategy's ``<name>.json``
+    when one exists (freqtrade loads it)."""
 
     trades: pd.DataFrame
     start: pd.Timestamp
@@ -90,23 +105,40 @@ class BacktestRun:
     start_balance: float
     final_balance: float
     ft_stats: Mapping[str, float]
+    strategy: str = STRATEGY
+    gate: Mapping[str, object] = field(default_factory=dict)
+    param_file: Path | None = None
 
 
-def run_backtest(config: dict, params: Mapping[str, object]) -> BacktestRun:
-    """Backtest ``config``'s strategy with ``params`` set on it (e.g. :func:`gated_params`)."""
+@contextlib.contextmanager
+def freqtrade_errors() -> Iterator[None]:
+    """freqtrade's own errors (strategy not found, bad config, ...) as one ConfigError line."""
+    from freqtrade.exceptions import FreqtradeException
+
+    try:
+        yield
+    except FreqtradeException as exc:
+        raise ConfigError(" ".join(str(exc).split()) or type(exc).__name__) from exc
+
+
+def run_backtest(config: dict, params: Mapping[str, object] | None = None) -> BacktestRun:
+    """Backtest ``config``'s strategy (it must use RussellGateMixin: ConfigError otherwise)
+    with ``params`` set on it over its own loaded values (None: the strategy as loaded)."""
     from freqtrade.optimize.backtesting import Backtesting
     from freqtrade.optimize.optimize_reports import generate_backtest_stats
 
-    with _quiet(), offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with _quiet(), freqtrade_errors(), offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
         backtesting = Backtesting(config)
         try:
             strategy = backtesting.strategylist[0]
-            apply_params(strategy, params)
+            require_gated(strategy)
+            apply_after_load(strategy, params or {})
             data, timerange = backtesting.load_bt_data()
             min_date, max_date = backtesting.backtest_one_strategy(strategy, data, timerange)
             name = strategy.get_strategy_name()
             content = backtesting.all_bt_content[name]
             stats = generate_backtest_stats(data, backtesting.all_bt_content, min_date, max_date)
+            gate = gate_values(strategy)
         finally:
             Backtesting.cleanup()
     strat = stats["strategy"][name]
@@ -125,6 +157,9 @@ def run_backtest(config: dict, params: Mapping[str, object]) -> BacktestRun:
         start_balance=float(config["dry_run_wallet"]),
         final_balance=float(content["final_balance"]),
         ft_stats=ft_stats,
+        strategy=name,
+        gate=gate,
+        param_file=strategy_param_file(strategy),
     )
 
 
@@ -132,6 +167,37 @@ def apply_params(strategy: object, params: Mapping[str, object]) -> None:
     """Set hyperopt parameter values (``{"btc_mode": "off", ...}``) on a loaded strategy."""
     for name, value in params.items():
         getattr(strategy, name).value = value
+
+
+def apply_after_load(strategy: Any, params: Mapping[str, object]) -> None:
+    """Set ``params`` now and again right after freqtrade (re)loads the strategy's parameters.
+
+    Backtesting calls ``ft_bot_start`` -> ``ft_load_hyper_params`` only when the backtest
+    starts; that applies ``<Strategy>.json`` and would overwrite values set before (a stray
+    parameter file would turn the "every class off" run back on)."""
+    apply_params(strategy, params)
+    if not params:
+        return
+    load = strategy.ft_load_hyper_params
+
+    def load_then_apply(hyperopt: bool = False) -> None:
+        load(hyperopt)
+        apply_params(strategy, params)
+
+    strategy.ft_load_hyper_params = load_then_apply
+
+
+def gate_values(strategy: Any) -> dict[str, object]:
+    """The strategy's russell parameters in effect, ``{name: value}`` in the spec's order."""
+    return {name: getattr(strategy, name).value for name in gated_params()
+            if hasattr(getattr(strategy, name, None), "value")}
+
+
+def strategy_param_file(strategy: Any) -> Path | None:
+    """``<strategy file>.json`` when it exists: freqtrade loads its parameters."""
+    source = getattr(strategy, "__file__", None)
+    path = Path(source).with_suffix(".json") if source else None
+    return path if path is not None and path.is_file() else None
 
 
 def run_hyperopt(
@@ -143,6 +209,8 @@ def run_hyperopt(
     pairs: Sequence[str] | None = None,
     loss: str = "SharpeHyperOptLoss",
     log: Path | None = None,
+    strategy: str = STRATEGY,
+    strategy_path: Path = STRATEGIES,
 ) -> tuple[dict[str, object], float]:
     """Hyperopt the ``russell`` space on ``timerange`` (one job, seeded); return the best
     epoch's russell parameters and its loss. freqtrade's console output goes to ``log``."""
@@ -164,12 +232,14 @@ def run_hyperopt(
             "disableparamexport": True,
             "print_all": False,
         },
+        strategy=strategy, strategy_path=strategy_path,
     )
     sink = io.StringIO()
-    with _quiet(), offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with _quiet(), freqtrade_errors(), offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 hyperopt = Hyperopt(config)
+                require_gated(hyperopt.hyperopter.backtesting.strategy)
                 hyperopt.start()
         finally:
             Backtesting.cleanup()
@@ -181,13 +251,6 @@ def run_hyperopt(
     names = set(gated_params())
     chosen = {k: v for k, v in best["params_dict"].items() if k in names}
     return chosen, float(best["loss"])
-
-
-def param_file() -> Path | None:
-    """The strategy's parameter JSON if one exists next to it: it would set the base signal's
-    buy/sell parameters (the russell ones are always set explicitly here)."""
-    path = STRATEGIES / f"{STRATEGY}.json"
-    return path if path.exists() else None
 
 
 def daily_marks(

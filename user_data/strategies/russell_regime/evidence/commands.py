@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..adapter.offline import REPO_ROOT
+from ..config_file import caller_path
 from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES, Availability
 from ..core.gate import GateParams, pair_class
 from ..data.sources import read_daily_file
@@ -44,6 +45,11 @@ DEFAULT_OUT = REPO_ROOT / "user_data" / "evidence"
 DEFAULT_PAIRS = ("BTC", "ETH", "SOL", "XRP", "ADA", "DOGE", "BNB", "LINK", "AVAX", "LTC")
 BASKET = "ALT"
 DEFAULT_TIMERANGE = "20180101-20250701"
+STRATEGY = "RussellRiskOn"
+STRATEGIES = REPO_ROOT / "user_data" / "strategies"
+GATED_DEFAULTS = "gated (defaults)"
+GATED_OWN = "gated (own parameters)"
+UNGATED = "ungated (all *_mode=off)"
 HOUR = pd.Timedelta(hours=1)
 
 
@@ -420,9 +426,12 @@ def _study_plots(out, paths, events, base_slots, daily, candles, args) -> list[P
 
 def _add_compare(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "compare", help="backtest RussellRiskOn gated vs ungated (and BTC buy-and-hold)",
-        description="freqtrade backtests (in-process, offline markets) of RussellRiskOn with the "
-        "default gate and with every gate off, plus BTC buy-and-hold, on the same pairs and "
+        "compare", help="backtest a gated strategy (default RussellRiskOn) gated vs every "
+        "class off (and BTC buy-and-hold)",
+        description="freqtrade backtests (in-process, offline markets) of a strategy using "
+        "RussellGateMixin (--strategy, default RussellRiskOn) with its gate as loaded (its "
+        "defaults, or its <Strategy>.json) and with every class off (the same strategy with "
+        "btc_mode, eth_mode and alt_mode = off), plus BTC buy-and-hold, on the same pairs and "
         "timerange. --walk-forward: hyperopt the russell space on rolling training windows and "
         "report only the out-of-sample windows.",
     )
@@ -432,6 +441,11 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
                    help=f"YYYYMMDD-YYYYMMDD (default {DEFAULT_TIMERANGE})")
     p.add_argument("--pairs", nargs="+", default=None,
                    help="base currencies (default: config.json's whitelist)")
+    p.add_argument("--strategy", default=STRATEGY,
+                   help=f"a strategy using RussellGateMixin (default {STRATEGY})")
+    p.add_argument("--strategy-path", type=Path, default=STRATEGIES,
+                   help="folder freqtrade searches for --strategy first (default: the repo's "
+                   "user_data/strategies); relative to the caller's folder")
     p.add_argument("--walk-forward", action="store_true", help="walk-forward hyperopt mode")
     p.add_argument("--train-months", type=int, default=12)
     p.add_argument("--test-months", type=int, default=6)
@@ -456,15 +470,10 @@ def parse_timerange(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from .backtest import param_file
-
     t0 = time.monotonic()
     root = _data_dir(args)
     console = _console()
-    stray = param_file()
-    if stray is not None:
-        console.print(f"[yellow]warning: {stray} exists; its buy/sell parameters apply to every "
-                      "run (russell parameters are set explicitly)[/yellow]")
+    args.strategy_path = caller_path(args.strategy_path)
     pairs = [f"{b}/USDT" for b in args.pairs] if args.pairs else _config_pairs()
     start, end = parse_timerange(args.timerange)
     out = Path(args.out)
@@ -525,28 +534,58 @@ COMPARE_COLUMNS = ("run", "trades", "total_return", "cagr", "max_drawdown", "sha
                    "ft_max_drawdown")
 
 
-def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
-    from .backtest import ft_config, gated_params, load_candles, run_backtest, timerange
+def gated_label(gate: dict[str, object]) -> str:
+    """The gated run's name: "gated (defaults)" when every russell parameter in effect is the
+    spec's default, else "gated (own parameters)" (pure)."""
+    from .backtest import gated_params
 
-    config = ft_config(root, work / "ft", timerange(start, end), pairs)
-    variants = {"gated (defaults)": gated_params(), "ungated (all *_mode=off)": _ungated()}
+    return GATED_DEFAULTS if gate == gated_params() else GATED_OWN
+
+
+def gate_note(gate: dict[str, object]) -> str:
+    """One line naming the gated run's russell parameters that differ from the defaults."""
+    from .backtest import gated_params
+
+    changed = {k: v for k, v in gate.items() if gated_params().get(k) != v}
+    if not changed:
+        return "gate parameters: the defaults"
+    return "gate parameters other than the defaults: " + ", ".join(
+        f"{k}={v}" for k, v in changed.items()
+    )
+
+
+def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
+    from .backtest import GATE_OFF, ft_config, load_candles, run_backtest, timerange
+
+    config = ft_config(root, work / "ft", timerange(start, end), pairs,
+                       strategy=args.strategy, strategy_path=args.strategy_path)
+    variants = {"gated": None, UNGATED: dict(GATE_OFF)}
     runs = {}
     with _progress(not args.no_progress, console) as progress:
         task = progress.add_task("freqtrade backtests", total=len(variants))
         for name, params in variants.items():
             progress.update(task, description=f"backtest: {name}")
             t = time.monotonic()
-            runs[name] = run_backtest(config, params)
-            console.print(f"{name}: {len(runs[name].trades)} trades, "
-                          f"{time.monotonic() - t:.0f} s")
+            run = run_backtest(config, params)
+            if params is None:  # the strategy as loaded
+                name = gated_label(dict(run.gate))
+                if run.param_file is not None:
+                    console.print(f"[yellow]warning: {run.param_file} exists; freqtrade loads "
+                                  "its parameters for both runs (the ungated run then sets "
+                                  "every *_mode=off)[/yellow]")
+            runs[name] = run
+            console.print(f"{name}: {len(run.trades)} trades, {time.monotonic() - t:.0f} s")
             progress.advance(task)
+    gated = next(iter(runs.values()))
     candles = load_candles(root, pairs)
     table, curves = evaluate_runs(runs, candles, float(config["dry_run_wallet"]),
                                   float(config.get("fee") or 0.001))
-    title = (f"RussellRiskOn {start:%Y-%m-%d}..{end:%Y-%m-%d}, {len(pairs)} pairs, "
+    title = (f"{gated.strategy} {start:%Y-%m-%d}..{end:%Y-%m-%d}, {len(pairs)} pairs, "
              f"{config['timeframe']}")
+    note = gate_note(dict(gated.gate))
     print_table(console, table, title, COMPARE_COLUMNS)
-    md = f"# Compare\n\n{title}\n\n" + to_markdown(table, COMPARE_COLUMNS)
+    console.print(note)
+    md = f"# Compare\n\n{title}\n\n{note}\n\n" + to_markdown(table, COMPARE_COLUMNS)
     equity = pd.DataFrame(curves)
     trades = pd.concat([r.trades.assign(run=n) for n, r in runs.items()], ignore_index=True)
     keep = ["run", "pair", "open_date", "close_date", "open_rate", "close_rate", "amount",
@@ -598,10 +637,12 @@ def _walk_forward(args, root, pairs, start, end, out, work, console) -> None:
             params, loss = run_hyperopt(
                 root, work / f"hyperopt_{i}", timerange(train_start, test_start), args.epochs,
                 args.seed + i, pairs, args.loss, log=out / f"walk_forward_hyperopt_{i}.log",
+                strategy=args.strategy, strategy_path=args.strategy_path,
             )
             t_hyper = time.monotonic() - t
             progress.update(task, description=f"window {i + 1}/{len(windows)}: test {label}")
-            config = ft_config(root, work / f"test_{i}", timerange(test_start, test_end), pairs)
+            config = ft_config(root, work / f"test_{i}", timerange(test_start, test_end), pairs,
+                               strategy=args.strategy, strategy_path=args.strategy_path)
             runs = {
                 "walk-forward gated": run_backtest(config, {**gated_params(), **params}),
                 "default gated": run_backtest(config, gated_params()),
@@ -624,7 +665,8 @@ def _walk_forward(args, root, pairs, start, end, out, work, console) -> None:
             progress.advance(task)
     per_window = pd.DataFrame(rows)
     total = chained_summary(per_window, oos, float(config["dry_run_wallet"]))
-    title = (f"Walk-forward out-of-sample {windows[0][1]:%Y-%m-%d}..{windows[-1][2]:%Y-%m-%d} "
+    title = (f"Walk-forward out-of-sample ({args.strategy}) "
+             f"{windows[0][1]:%Y-%m-%d}..{windows[-1][2]:%Y-%m-%d} "
              f"(train {args.train_months} m, test {args.test_months} m, {args.epochs} epochs, "
              f"{args.loss}, seed {args.seed})")
     cols = [c for c in COMPARE_COLUMNS if not c.startswith("ft_") and c in total.columns]
