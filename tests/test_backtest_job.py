@@ -1,8 +1,10 @@
-"""The README's main job: `python -m russell_regime backtest --data DIR`, offline."""
+"""The README's main job: `python -m russell_regime backtest --data DIR`, offline, for
+RussellRiskOn and for any strategy using RussellGateMixin (`--strategy NAME`)."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -12,6 +14,19 @@ import pytest
 
 from russell_regime.cli import backtest as backtest_job
 from russell_regime.cli.main import main
+from russell_regime.cli.summary import HEADER
+
+TEST_STRATEGIES = Path(__file__).resolve().parent / "strategies"
+GATED = "GatedEmaCross"  # tests/strategies: `class GatedEmaCross(RussellGateMixin, EmaCross)`
+PLAIN = "EmaCross"  # the same strategy without the mixin
+
+
+def _result_stats(userdir: Path, strategy: str) -> dict:
+    archives = list((userdir / "backtest_results").glob("backtest-result-*.zip"))
+    assert len(archives) == 1
+    with zipfile.ZipFile(archives[0]) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".json") and "config" not in n)
+        return json.loads(archive.read(name))["strategy"][strategy]
 
 
 @pytest.mark.shared_data
@@ -79,3 +94,68 @@ def test_an_os_error_is_one_line_and_a_non_zero_exit(shared_data, tmp_path, monk
     assert code == 1
     err = capsys.readouterr().err.strip()
     assert err == "russell_regime backtest: error: [Errno 28] No space left on device"
+
+
+@pytest.mark.shared_data
+@pytest.mark.freqtrade_run
+def test_main_job_backtests_any_mixin_strategy_named_by_strategy(shared_data, tmp_path):
+    """`--strategy` of a strategy freqtrade finds in `--strategy-path`, gated by the mixin: the
+    summary names it and counts what the gate removed; every trade went through the gate."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "russell_regime", "backtest", "--data", str(shared_data),
+         "--timerange", "20220101-20220401", "--userdir", str(tmp_path),
+         "--strategy", GATED, "--strategy-path", str(TEST_STRATEGIES)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout.splitlines()
+    summary = out[out.index(HEADER):]
+    assert summary[1] == f"strategy: {GATED}"
+    blocked, signals = map(int, re.search(r"entries blocked by the gate: (\d+) of (\d+)",
+                                          proc.stdout).groups())
+    assert 0 < blocked < signals  # Q1 2022: the Russell fell from its high, most entries blocked
+    stats = _result_stats(tmp_path, GATED)
+    tags = [trade["enter_tag"] for trade in stats["trades"]]
+    assert tags and stats["total_trades"] == len(tags)
+    assert all(re.fullmatch(r"r2k_(ath|breakout|retest|all):ema", tag) for tag in tags), tags
+    trades = re.search(r"^trades: (\d+),", proc.stdout, re.MULTILINE)
+    assert int(trades.group(1)) == len(tags)
+
+
+@pytest.mark.shared_data
+@pytest.mark.freqtrade_run
+def test_main_job_refuses_a_strategy_without_the_mixin_in_one_line(shared_data, tmp_path):
+    """A strategy freqtrade loads fine but that does not use the mixin: one error line naming
+    it and the change that gates it, exit 2, nothing backtested. The relative --strategy-path
+    is taken from the caller's directory."""
+    strategies = tmp_path / "mine"
+    strategies.mkdir()
+    (strategies / f"{PLAIN}.py").write_text((TEST_STRATEGIES / f"{PLAIN}.py").read_text())
+    userdir = tmp_path / "ud"
+    userdir.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "russell_regime", "backtest", "--data", str(shared_data),
+         "--timerange", "20220101-20220201", "--userdir", "ud",
+         "--strategy", PLAIN, "--strategy-path", "mine"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"error: strategy {PLAIN} ({strategies / PLAIN}.py) does not use RussellGateMixin, so "
+        f"it has no Russell gate to evaluate; gate it with `class {PLAIN}(RussellGateMixin, "
+        "IStrategy)` (`from russell_regime import RussellGateMixin`)"
+    )
+    assert HEADER not in proc.stdout
+    assert not list(userdir.rglob("backtest-result-*"))
+
+
+def test_strategy_options_reach_freqtrade_and_default_to_russellriskon() -> None:
+    default = backtest_job.freqtrade_args([Path("c.json")], "20200101-", Path("ud"), None, [])
+    assert default[default.index("--strategy") + 1] == "RussellRiskOn"
+    assert default[default.index("--strategy-path") + 1] == str(backtest_job.STRATEGY_PATH)
+    argv = backtest_job.freqtrade_args(
+        [Path("c.json")], "20200101-", Path("ud"), None, [], "Mine", Path("/s")
+    )
+    assert argv[argv.index("--strategy") + 1] == "Mine"
+    assert argv[argv.index("--strategy-path") + 1] == "/s"

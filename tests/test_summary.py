@@ -32,8 +32,9 @@ RESULT = {
 
 
 def test_summary_lines_state_index_gate_shares_blocked_entries_and_result() -> None:
-    assert summary_lines(INDEX, REPORT, RESULT) == [
+    assert summary_lines(INDEX, REPORT, RESULT, strategy="GatedSample") == [
         HEADER,
+        "strategy: GatedSample",
         "backtest: 2021-01-01 00:00:00 .. 2021-04-01 00:00:00",
         "index data: ^RUT from file RUT.csv, 9523 sessions 1987-09-10 .. 2025-06-30",
         "gate open (share of candles): btc 25.0 % (1 pair), eth 50.0 % (1 pair), "
@@ -46,6 +47,7 @@ def test_summary_lines_state_index_gate_shares_blocked_entries_and_result() -> N
 def test_summary_without_report_or_index_says_so() -> None:
     lines = summary_lines(None, {}, {"total_trades": 0})
     assert "index data: none loaded" in lines
+    assert not any(line.startswith("strategy:") for line in lines)  # no name given, no line
     assert "gate: not reported by this strategy" in lines
     assert lines[-1] == "trades: 0, total profit: +0.00 % (+0.00)"
 
@@ -72,16 +74,17 @@ def test_main_job_ends_with_its_summary(shared_data: Path, tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout.splitlines()
     summary = out[out.index(HEADER):]
-    assert summary[1].startswith("backtest: 2021-01-01")
+    assert summary[1] == "strategy: RussellRiskOn"  # the default --strategy
+    assert summary[2].startswith("backtest: 2021-01-01")
     assert re.fullmatch(
         r"index data: \^RUT from file .*RUT\.csv, \d+ sessions 1987-09-10 \.\. \d{4}-\d\d-\d\d",
-        summary[2],
+        summary[3],
     )
-    shares = re.findall(r"(btc|eth|alt) ([\d.]+) % \((\d+) pairs?\)", summary[3])
+    shares = re.findall(r"(btc|eth|alt) ([\d.]+) % \((\d+) pairs?\)", summary[4])
     assert [(c, n) for c, _, n in shares] == [("btc", "1"), ("eth", "1"), ("alt", "1")]
     assert all(0 <= float(share) <= 100 for _, share, _ in shares)
     blocked, signals = map(int, re.match(r"entries blocked by the gate: (\d+) of (\d+)",
-                                         summary[4]).groups())
+                                         summary[5]).groups())
     assert 0 <= blocked <= signals
     archive = next((tmp_path / "backtest_results").glob("backtest-result-*.zip"))
     with zipfile.ZipFile(archive) as zipped:
