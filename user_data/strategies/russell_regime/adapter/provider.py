@@ -20,6 +20,7 @@ from ..core.daily import validate_daily
 from ..core.gate import GateParams, class_features, gate_from_features
 from ..core.refresh import NO_SESSION, stale_mask
 from ..data.cache import DailyCache
+from ..data.calendars import load_table
 from ..data.sources import read_daily_file
 from ..errors import RegimeError
 from ..settings import RegimeSettings
@@ -40,6 +41,7 @@ class RegimeProvider:
 
     def __init__(self, settings: RegimeSettings) -> None:
         self.settings = settings
+        load_table(settings.calendar)  # from disk: no exchange_calendars build per process
         self._daily: pd.DataFrame = _NO_DATA
         self._available_at = pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
         self._memo: OrderedDict[GateParams, pd.DataFrame] = OrderedDict()

@@ -1,0 +1,132 @@
+"""Exchange-calendar tables kept on disk, so a process need not build (or even import)
+exchange_calendars to know the sessions and closes.
+
+Building XNYS over the package's fixed span costs ~0.15 s and importing exchange_calendars
+~0.07 s; every freqtrade process (backtest, each hyperopt worker, every CLI command) would pay
+it. :func:`load_table` reads the table (``core.calendar.CalendarTable``: sessions + UTC closes)
+from a small file, builds and writes it on a miss, and hands it to the core
+(``core.calendar.remember_table``). The file name carries everything the table depends on:
+the calendar name, the exchange_calendars version, the span and a format version; any other
+file is ignored. A missing, unreadable or unwritable cache only costs the build; it never
+fails the caller.
+
+Location: ``$R2K_CALENDAR_CACHE`` if set (``off`` disables the disk cache), else
+``$XDG_CACHE_HOME/russell_regime`` (default ``~/.cache/russell_regime``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.calendar import (
+    CALENDAR_END,
+    CALENDAR_START,
+    CalendarTable,
+    build_table,
+    calendar_table,
+    remember_table,
+    remembered_table,
+)
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1
+ENV = "R2K_CALENDAR_CACHE"
+
+
+def cache_dir() -> Path | None:
+    """Where the tables live (module docstring); None when disabled."""
+    configured = os.environ.get(ENV)
+    if configured:
+        return None if configured.strip().lower() == "off" else Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "russell_regime"
+
+
+def xcals_version() -> str:
+    """The installed exchange_calendars version, read from its dist-info folder name
+    (no import: importing it is what the cache avoids); ``"unknown"`` if not found."""
+    spec = importlib.util.find_spec("exchange_calendars")
+    if spec is None or not spec.origin:
+        return "unknown"
+    site = Path(spec.origin).resolve().parents[1]
+    names = sorted(p.name for p in site.glob("exchange_calendars-*.dist-info"))
+    return names[-1][len("exchange_calendars-"):-len(".dist-info")] if names else "unknown"
+
+
+def table_path(directory: Path, name: str, version: str) -> Path:
+    """The file of calendar ``name`` built by exchange_calendars ``version``."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    return Path(directory) / (
+        f"calendar-{safe}-xcals{version}-{CALENDAR_START}-{CALENDAR_END}-v{FORMAT}.npz"
+    )
+
+
+def read_table(path: Path, name: str) -> CalendarTable | None:
+    """The table stored at ``path`` for ``name``, or None if absent or not a valid table."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            if str(stored["name"]) != name:
+                return None
+            return CalendarTable(
+                name=name,
+                sessions_ns=stored["sessions_ns"],
+                closes_ns=stored["closes_ns"],
+                tz=str(stored["tz"]),
+                regular_close=pd.Timedelta(int(stored["regular_close_ns"])),
+            )
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # corrupt, truncated, foreign: rebuild
+        logger.debug("ignoring calendar table %s: %s", path, exc)
+        return None
+
+
+def write_table(path: Path, table: CalendarTable) -> None:
+    """Store ``table`` at ``path`` atomically (a temp file renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(
+                fh,
+                name=np.array(table.name),
+                sessions_ns=table.sessions_ns,
+                closes_ns=table.closes_ns,
+                tz=np.array(table.tz),
+                regular_close_ns=np.array(table.regular_close.value, dtype=np.int64),
+            )
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def load_table(name: str, directory: Path | None = None) -> CalendarTable:
+    """The calendar table of ``name``: already in the process, else from the disk cache, else
+    built (and written for the next process); handed to the core either way. Unknown name ->
+    ValueError (from the build)."""
+    known = remembered_table(name)
+    if known is not None:
+        return known
+    directory = cache_dir() if directory is None else directory
+    if directory is None:
+        return calendar_table(name)
+    path = table_path(directory, name, xcals_version())
+    table = read_table(path, name)
+    if table is None:
+        table = build_table(name)
+        try:
+            write_table(path, table)
+        except OSError as exc:  # read-only home, full disk: the build is enough
+            logger.debug("could not write calendar table %s: %s", path, exc)
+    remember_table(table)
+    return table
