@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from freqtrade.templates import sample_strategy
 
 from russell_regime.cli import backtest as backtest_job
 from russell_regime.cli.main import main
 from russell_regime.cli.summary import HEADER
 
 TEST_STRATEGIES = Path(__file__).resolve().parent / "strategies"
-GATED = "GatedEmaCross"  # tests/strategies: `class GatedEmaCross(RussellGateMixin, EmaCross)`
-PLAIN = "EmaCross"  # the same strategy without the mixin
+GATED = "GatedSample"  # tests/strategies: `class GatedSample(RussellGateMixin, SampleStrategy)`
+PLAIN = "SampleStrategy"  # freqtrade's own template, no mixin
 
 
 def _result_stats(userdir: Path, strategy: str) -> dict:
@@ -103,7 +105,7 @@ def test_main_job_backtests_any_mixin_strategy_named_by_strategy(shared_data, tm
     summary names it and counts what the gate removed; every trade went through the gate."""
     proc = subprocess.run(
         [sys.executable, "-m", "russell_regime", "backtest", "--data", str(shared_data),
-         "--timerange", "20220101-20220401", "--userdir", str(tmp_path),
+         "--timerange", "20211001-20220101", "--userdir", str(tmp_path),
          "--strategy", GATED, "--strategy-path", str(TEST_STRATEGIES)],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -113,11 +115,12 @@ def test_main_job_backtests_any_mixin_strategy_named_by_strategy(shared_data, tm
     assert summary[1] == f"strategy: {GATED}"
     blocked, signals = map(int, re.search(r"entries blocked by the gate: (\d+) of (\d+)",
                                           proc.stdout).groups())
-    assert 0 < blocked < signals  # Q1 2022: the Russell fell from its high, most entries blocked
+    assert 0 < blocked < signals  # Q4 2021: the gate closes as the Russell leaves its high
     stats = _result_stats(tmp_path, GATED)
     tags = [trade["enter_tag"] for trade in stats["trades"]]
     assert tags and stats["total_trades"] == len(tags)
-    assert all(re.fullmatch(r"r2k_(ath|breakout|retest|all):ema", tag) for tag in tags), tags
+    # SampleStrategy sets no enter_tag: the mixin's tag names the condition that let it in
+    assert all(re.fullmatch(r"r2k_(ath|breakout|retest|all)", tag) for tag in tags), tags
     trades = re.search(r"^trades: (\d+),", proc.stdout, re.MULTILINE)
     assert int(trades.group(1)) == len(tags)
 
@@ -130,7 +133,7 @@ def test_main_job_refuses_a_strategy_without_the_mixin_in_one_line(shared_data, 
     is taken from the caller's directory."""
     strategies = tmp_path / "mine"
     strategies.mkdir()
-    (strategies / f"{PLAIN}.py").write_text((TEST_STRATEGIES / f"{PLAIN}.py").read_text())
+    shutil.copy(sample_strategy.__file__, strategies / "sample_strategy.py")
     userdir = tmp_path / "ud"
     userdir.mkdir()
     proc = subprocess.run(
@@ -142,9 +145,10 @@ def test_main_job_refuses_a_strategy_without_the_mixin_in_one_line(shared_data, 
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == (
-        f"error: strategy {PLAIN} ({strategies / PLAIN}.py) does not use RussellGateMixin, so "
-        f"it has no Russell gate to evaluate; gate it with `class {PLAIN}(RussellGateMixin, "
-        "IStrategy)` (`from russell_regime import RussellGateMixin`)"
+        f"error: strategy {PLAIN} ({strategies / 'sample_strategy.py'}) does not use "
+        "RussellGateMixin, so it has no Russell gate to evaluate; gate it with "
+        f"`class {PLAIN}(RussellGateMixin, IStrategy)` (`from russell_regime import "
+        "RussellGateMixin`)"
     )
     assert HEADER not in proc.stdout
     assert not list(userdir.rglob("backtest-result-*"))
