@@ -199,8 +199,9 @@ def closed_candles(shared_data: Path, pair: str, now: pd.Timestamp, count: int =
 
 
 def loop_strategy(strategy, yahoo: FakeYahoo, now: pd.Timestamp, timeout: float = 10.0) -> None:
-    """``bot_loop_start`` at ``now``, wait for a started fetch, ``bot_loop_start`` 5 s later."""
+    """A live tick at ``now`` (what the mixin's ``analyze`` runs first), wait for a started
+    fetch, another tick 5 s later."""
     yahoo.now = now
-    strategy.bot_loop_start(current_time=now.to_pydatetime())
+    strategy.russell_loop(now)
     assert strategy.live.wait(timeout), "fetch did not finish"
-    strategy.bot_loop_start(current_time=(now + pd.Timedelta(seconds=5)).to_pydatetime())
+    strategy.russell_loop(now + pd.Timedelta(seconds=5))

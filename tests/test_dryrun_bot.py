@@ -69,7 +69,8 @@ class DryRun:
     """A FreqtradeBot in dry-run on the fake clock; ``step(now)`` runs one bot loop."""
 
     def __init__(self, tmp_path, shared_data, rut_daily, monkeypatch, cached_until: str,
-                 now: pd.Timestamp) -> None:
+                 now: pd.Timestamp, strategy: str = "RussellRiskOn") -> None:
+        self.strategy_name = strategy
         self.clock = Clock(now)
         self.yahoo = FakeYahoo(rut_daily, now)
         self.cache = seed_cache(tmp_path / "russell", rut_daily, cached_until)
@@ -84,8 +85,9 @@ class DryRun:
         monkeypatch.setattr(yfinance, "Ticker", self.yahoo.ticker)
         self._patch_exchange(monkeypatch)
         self.bot = FreqtradeBot(self._config(tmp_path))
-        monkeypatch.setattr(self.bot.strategy, "base_entry",
-                            lambda df: pd.Series(True, index=df.index))
+        if hasattr(self.bot.strategy, "base_entry"):
+            monkeypatch.setattr(self.bot.strategy, "base_entry",
+                                lambda df: pd.Series(True, index=df.index))
         original = self.bot.rpc.process_msg_queue
 
         def record(queue):  # the strategy's dp.send_msg messages, on their way to Telegram
@@ -99,8 +101,9 @@ class DryRun:
         args = {
             "config": [str(REPO_ROOT / "config.json")],
             "user_data_dir": str(tmp_path / "user_data"),
-            "strategy": "RussellRiskOn",
-            "strategy_path": str(REPO_ROOT / "user_data" / "strategies"),
+            "strategy": self.strategy_name,
+            "strategy_path": str(REPO_ROOT / ("user_data" if self.strategy_name == "RussellRiskOn"
+                                              else "tests") / "strategies"),
             "db_url": "sqlite://",
             "dry_run": True,
         }
@@ -165,9 +168,10 @@ def dry_run(tmp_path, shared_data, rut_daily, monkeypatch, no_network):
     enable_database_use()
     runs: list[DryRun] = []
 
-    def start(cached_until: str, now: pd.Timestamp) -> DryRun:
+    def start(cached_until: str, now: pd.Timestamp, strategy: str = "RussellRiskOn") -> DryRun:
         with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
-            run = DryRun(tmp_path, shared_data, rut_daily, monkeypatch, cached_until, now)
+            run = DryRun(tmp_path, shared_data, rut_daily, monkeypatch, cached_until, now,
+                         strategy)
         runs.append(run)
         return run
 
@@ -209,23 +213,24 @@ def test_entries_blocked_while_yahoo_is_down_and_allowed_after_recovery(dry_run)
         assert run.bot.strategy.live.state.stale
         assert run.trades() == []  # the gate of 11-15 is open, but the data is stale
         assert sum(m.startswith("Russell data stale") for m in run.sent) == 1
-        assert not _confirm_entry(run.bot.strategy)  # the last-moment veto agrees
+        assert not entry_signal(run.bot.strategy, run.clock.now)  # the last-moment veto agrees
 
         run.yahoo.fault = None
         run.step(utc("2024-11-19 01:10:05"))  # catch-up retry
         run.step(utc("2024-11-19 01:10:10"))
         assert not run.bot.strategy.live.state.stale
         assert sum(m.startswith("Russell data fresh again") for m in run.sent) == 1
-        assert _confirm_entry(run.bot.strategy)
+        assert entry_signal(run.bot.strategy, run.clock.now)
         assert run.trades() == []  # same candle: analysed while stale
 
         run.step(utc("2024-11-19 02:00:05"))  # next candle: fresh data, gate open (11-18)
     assert sorted(t.pair for t in run.trades()) == PAIRS
 
 
-def _confirm_entry(strategy) -> bool:
-    return strategy.confirm_trade_entry(
-        pair="BTC/USDT", order_type="limit", amount=0.01, rate=90000.0, time_in_force="GTC",
-        current_time=utc("2024-11-19 01:00:10").to_pydatetime(), entry_tag="r2k_retest",
-        side="long",
-    )
+def entry_signal(strategy, now: pd.Timestamp) -> bool:
+    """Would freqtrade enter long on a fresh candle carrying a long signal (the last-moment
+    veto in ``get_entry_signal``, which ``FreqtradeBot.create_trade`` calls)?"""
+    candle = pd.DataFrame({"date": [now.floor("h") - pd.Timedelta(hours=1)], "enter_long": [1],
+                           "enter_tag": ["r2k_retest"]})
+    signal, _ = strategy.get_entry_signal("BTC/USDT", "1h", candle)
+    return signal is not None

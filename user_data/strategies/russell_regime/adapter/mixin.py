@@ -1,0 +1,329 @@
+"""``RussellGateMixin``: gate the long entries of any freqtrade strategy on the Russell 2000.
+
+Usage (the one-line change)::
+
+    from russell_regime import RussellGateMixin
+
+    class Mine(RussellGateMixin, IStrategy):            # or (RussellGateMixin, MyStrategy)
+        ...
+
+What it adds to every analysed dataframe (``r2k_*`` columns, compact dtypes):
+
+* after ``populate_indicators`` (once per pair, not per hyperopt epoch): ``r2k_pos`` (int32, the
+  daily row each candle sees, -1 before the first), ``r2k_session``, ``r2k_available_at`` (UTC)
+  and ``r2k_stale`` (bool, the candle sees stale index data at its close);
+* before ``populate_entry_trend`` (every epoch, for this epoch's ``.value`` thresholds):
+  ``r2k_gate`` (bool: the pair's class gate with the stale policy applied) and
+  ``r2k_gate_tag`` (category: ``ath`` / ``breakout`` / ``retest`` / ``all`` / ``off`` /
+  ``stale_ignored``, ``""`` when closed).
+
+After ``populate_entry_trend``, when ``russell_gate_entries`` (default True), ``enter_long`` is
+cleared where ``r2k_gate`` is False and each surviving ``enter_tag`` becomes ``r2k_<condition>``
+(``r2k_<condition>:<your tag>`` when you set one). ``enter_short`` and every exit are never
+touched; with ``exit_on_risk_off`` in the config an ``exit_long`` tagged ``r2k_risk_off`` is
+added on the candle where the class gate closes. The 24 gate parameters (``btc_mode`` ...
+``alt_expiry``, space ``russell``) are generated per subclass from :mod:`.params`; a name your
+class defines itself is left alone (e.g. to narrow a range).
+
+Lifecycle, verified against freqtrade 2026.9 (``freqtradebot.py``, ``strategy/interface.py``,
+``optimize/backtesting.py``). The mixin hooks freqtrade's internal entry points, which user
+strategies do not override, so **you may override** ``bot_start``, ``bot_loop_start`` and
+``confirm_trade_entry`` **freely, with or without** ``super()``:
+
+* ``__init__``: settings from the ``russell_regime`` config section (one-line
+  ``ConfigurationError``); in backtest / hyperopt the index data is loaded here, because
+  freqtrade hashes the config for its result cache before ``bot_start``; the data's
+  fingerprint goes into the config.
+* ``ft_bot_start`` (``FreqtradeBot.startup`` and ``Backtesting.__init__``; it calls your
+  ``bot_start``): dry-run / live start :class:`~.live.LiveRegime` (disk cache at once,
+  background refresh); other modes load the file / cache offline. Never the network outside
+  dry-run / live.
+* ``analyze(pairs)`` (``FreqtradeBot.process``, once per bot loop right after
+  ``bot_loop_start``): ``LiveRegime.on_loop(now)`` first: installs a finished refresh, starts a
+  due one, re-evaluates staleness; never waits, never raises.
+* ``get_entry_signal`` (``FreqtradeBot.create_trade``, just before an entry): the last-moment
+  veto. No long entry while the data is stale under ``stale_policy`` ``block_entries``, even
+  from a candle analysed while it was fresh (only with ``russell_gate_entries``).
+* ``advise_indicators`` / ``advise_entry`` / ``advise_exit``: the columns and gating above.
+
+Overriding one of these six internal methods without calling ``super()``, or listing the mixin
+after ``IStrategy`` in the bases, would silently drop the gate: it is an
+``OperationalException`` when the strategy is built.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from freqtrade.enums import RunMode, SignalDirection
+from freqtrade.exceptions import ConfigurationError, OperationalException
+from freqtrade.strategy import IStrategy
+from freqtrade.util.datetime_helpers import dt_now
+
+from ..core.align import gather
+from ..core.gate import GateParams, pair_class
+from ..core.refresh import BLOCK, IGNORE, POLICY_EFFECT, entry_override
+from ..errors import ConfigError, RegimeError
+from ..settings import settings_from_config
+from .live import LiveRegime
+from .params import GATE_PARAMS, is_generated, russell_parameters
+from .params import gate_params as make_gate_params
+from .provider import RegimeProvider
+
+logger = logging.getLogger(__name__)
+
+LIVE_MODES = (RunMode.LIVE, RunMode.DRY_RUN)
+# Modes whose results freqtrade caches by a hash of strategy.config: the index data is loaded
+# when the strategy is built, before that hash, and its fingerprint goes into the config.
+RESULT_CACHE_MODES = (RunMode.BACKTEST, RunMode.HYPEROPT)
+DATA_FINGERPRINT_KEY = "russell_regime_data"
+HOOKED = (
+    "ft_bot_start", "analyze", "get_entry_signal",
+    "advise_indicators", "advise_entry", "advise_exit",
+)
+POSITIONS = "r2k_pos"
+STALE = "r2k_stale"
+GATE = "r2k_gate"
+GATE_TAG = "r2k_gate_tag"
+RISK_OFF_TAG = "r2k_risk_off"
+
+
+class RussellGateMixin:
+    """Put it first in the bases: ``class Mine(RussellGateMixin, IStrategy)``. See the module
+    doc for the columns, the gating and the hook contract.
+
+    Attributes: ``regime_settings`` (validated config section), ``regime``
+    (:class:`~.provider.RegimeProvider`, the daily frame in use), ``live``
+    (:class:`~.live.LiveRegime` in dry-run / live, else None), ``russell_report`` (per pair, last
+    analysis: pair_class, candles, gate_open, signals, blocked, stale).
+    """
+
+    russell_gate_entries: bool = True
+    live: LiveRegime | None = None
+    russell_report: dict[str, dict[str, Any]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, param in russell_parameters().items():
+            inherited = getattr(cls, name, None)
+            if name in cls.__dict__ or (inherited is not None and not is_generated(inherited)):
+                continue  # declared by this class or a user base class: theirs
+            setattr(cls, name, param)
+
+    def __init__(self, config: dict) -> None:
+        _check_wiring(type(self))
+        super().__init__(config)  # type: ignore[call-arg]
+        try:
+            self.regime_settings = settings_from_config(config)
+        except ConfigError as exc:  # freqtrade prints a ConfigurationError as one clear line
+            raise ConfigurationError(str(exc)) from exc
+        self.regime = RegimeProvider(self.regime_settings)
+        self.russell_report = {}
+        self._data_end_logged = -1  # provider version whose data end was logged
+        if config.get("runmode") in RESULT_CACHE_MODES:
+            self._russell_load_offline()
+
+    # --- freqtrade's internal entry points -----------------------------------------------
+
+    def ft_bot_start(self, **kwargs: Any) -> None:
+        super().ft_bot_start(**kwargs)  # type: ignore[misc]
+        if self.config.get("runmode") in LIVE_MODES:
+            notify = lambda text: self.dp.send_msg(text)  # noqa: E731
+            self.live = LiveRegime(self.regime, self.russell_gate_params, notify=notify)
+            self.live.start()
+        elif not self.regime.loaded:
+            self._russell_load_offline()
+
+    def analyze(self, pairs: list[str]) -> None:
+        self.russell_loop(dt_now())
+        super().analyze(pairs)  # type: ignore[misc]
+
+    def get_entry_signal(
+        self, pair: str, timeframe: str, dataframe: pd.DataFrame
+    ) -> tuple[SignalDirection | None, str | None]:
+        signal, tag = super().get_entry_signal(pair, timeframe, dataframe)  # type: ignore[misc]
+        if signal == SignalDirection.LONG and self.russell_entry_blocked():
+            logger.info("Russell: long entry on %s vetoed, the index data is stale "
+                        "(stale_policy block_entries)", pair)
+            return None, tag
+        return signal, tag
+
+    def advise_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        dataframe = super().advise_indicators(dataframe, metadata)  # type: ignore[misc]
+        positions = self.regime.positions(dataframe["date"], self.timeframe)
+        dataframe[POSITIONS] = positions.astype(np.int32)
+        audit = self.regime.audit(positions)
+        for column in audit.columns:
+            dataframe[column] = audit[column].array  # keeps datetime dtypes; no object array
+        stale = self.regime.stale(positions, dataframe["date"], self.timeframe)
+        dataframe[STALE] = stale
+        if self.live is None and stale.any():
+            self._log_data_end(dataframe["date"], stale, metadata["pair"])
+        return dataframe
+
+    def advise_entry(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        if POSITIONS not in dataframe.columns:
+            raise OperationalException(
+                f"{type(self).__name__}: the dataframe has no {POSITIONS} column; "
+                "advise_indicators did not run through RussellGateMixin"
+            )
+        pair = metadata["pair"]
+        cls = self.russell_pair_class(pair)
+        gate_open, tag, stale = self._effective_gate(dataframe, cls)
+        dataframe[GATE] = gate_open
+        dataframe[GATE_TAG] = pd.Categorical(tag)
+        dataframe = super().advise_entry(dataframe, metadata)  # type: ignore[misc]
+        signals = _flag(dataframe, "enter_long")
+        blocked = np.zeros(len(dataframe), dtype=bool)
+        if self.russell_gate_entries:
+            blocked = signals & ~gate_open
+            if blocked.any():
+                dataframe.loc[blocked, "enter_long"] = 0
+            keep = signals & gate_open
+            if keep.any():
+                dataframe["enter_tag"] = dataframe["enter_tag"].astype(object)
+                dataframe.loc[keep, "enter_tag"] = _prefixed(
+                    tag[keep], dataframe.loc[keep, "enter_tag"].to_numpy()
+                )
+        self.russell_report[pair] = {
+            "pair_class": cls,
+            "candles": len(dataframe),
+            "gate_open": int(gate_open.sum()),
+            "signals": int(signals.sum()),
+            "blocked": int(blocked.sum()),
+            "stale": int(stale.sum()),
+        }
+        return dataframe
+
+    def advise_exit(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        dataframe = super().advise_exit(dataframe, metadata)  # type: ignore[misc]
+        if self.regime_settings.exit_on_risk_off:
+            cls = self.russell_pair_class(metadata["pair"])
+            gate = pd.Series(self.russell_gather(dataframe, "gate_open", cls), dtype=bool,
+                             index=dataframe.index)
+            risk_off = ~gate & gate.shift(1, fill_value=False)
+            dataframe.loc[risk_off, ["exit_long", "exit_tag"]] = (1, RISK_OFF_TAG)
+        return dataframe
+
+    # --- public helpers -------------------------------------------------------------------
+
+    def russell_loop(self, now: pd.Timestamp) -> bool:
+        """One live tick at ``now`` (what ``analyze`` runs first); False outside dry/live."""
+        return self.live.on_loop(now) if self.live is not None else False
+
+    def russell_entry_blocked(self) -> bool:
+        """True when a long entry must be vetoed now: dry / live, ``russell_gate_entries``,
+        data stale under ``block_entries``."""
+        return (
+            self.russell_gate_entries
+            and self.live is not None
+            and self.live.entry_override() == BLOCK
+        )
+
+    def russell_pair_class(self, pair: str) -> str:
+        """``btc`` / ``eth`` / ``alt`` for a pair, with the configured ``class_map``."""
+        return pair_class(pair, self.regime_settings.class_map)
+
+    def russell_gate_params(self, cls: str) -> GateParams:
+        """The current (``.value``) gate thresholds of a pair class."""
+        values = {spec.threshold: getattr(self, f"{cls}_{spec.threshold}").value
+                  for spec in GATE_PARAMS}
+        return make_gate_params(values, self.regime_settings.price_basis)
+
+    def russell_gather(self, dataframe: pd.DataFrame, column: str, cls: str,
+                       fill: object = np.nan) -> np.ndarray:
+        """A daily column per candle through ``r2k_pos`` (``fill`` before the first session):
+        one of the class's gate frame for the current thresholds (``gate_open``, ``gate_tag``,
+        ``ath``, ``drawdown``, ``resistance``, ``support_level``, ``cond_retest``...) or of the
+        index data (``close``, ``high``...)."""
+        daily = self.regime.gate(self.russell_gate_params(cls))
+        if column not in daily.columns:
+            daily = self.regime.daily
+        return gather(daily[column].to_numpy(), dataframe[POSITIONS].to_numpy(), fill=fill)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _russell_load_offline(self) -> None:
+        """Load the file / cache; a RegimeError becomes freqtrade's one-line error (no
+        traceback). Records the data's fingerprint in the config so freqtrade never reuses a
+        cached backtest result computed with other index data."""
+        try:
+            self.regime.load_offline()
+        except RegimeError as exc:
+            raise OperationalException(f"russell_regime: {exc}") from exc
+        self.config[DATA_FINGERPRINT_KEY] = self.regime.fingerprint()
+
+    def _effective_gate(
+        self, dataframe: pd.DataFrame, cls: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(gate open, tag, stale) per candle with the stale policy applied."""
+        gate_open = self.russell_gather(dataframe, "gate_open", cls)
+        tag = self.russell_gather(dataframe, "gate_tag", cls, fill="")
+        if self.live is not None:  # live: the loop's verdict on the data in hand now
+            stale = np.full(len(dataframe), self.live.state.stale)
+        else:  # backtest / hyperopt: the same rule at each candle's close
+            stale = dataframe[STALE].to_numpy(dtype=bool)
+        override = entry_override(True, self.regime_settings.stale_policy)
+        if override == BLOCK:  # stale_policy block_entries
+            gate_open = gate_open & ~stale
+        elif override == IGNORE:  # stale_policy ignore_gate
+            gate_open = gate_open | stale
+            tag = np.where(stale, "stale_ignored", tag)
+        return gate_open, tag, stale
+
+    def _log_data_end(self, dates: pd.Series, stale: np.ndarray, pair: str) -> None:
+        """Once per installed data: where the index data ends and what stale candles do."""
+        if self._data_end_logged == self.regime.version:
+            return
+        self._data_end_logged = self.regime.version
+        s = self.regime_settings
+        daily = self.regime.daily
+        last = f"{daily['session'].iloc[-1]:%Y-%m-%d}" if len(daily) else "none"
+        first_stale = dates.iloc[int(np.argmax(stale))]
+        logger.warning(
+            "Russell %s data ends at session %s; %s: %d of %d candles from %s on see stale "
+            "index data (allowance %g min): %s (stale_policy %s)",
+            s.ticker, last, pair, int(stale.sum()), len(stale), first_stale, s.stale_grace_minutes,
+            POLICY_EFFECT.get(s.stale_policy, "entries blocked"), s.stale_policy,
+        )
+
+
+def _flag(dataframe: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in dataframe.columns:
+        return np.zeros(len(dataframe), dtype=bool)
+    return dataframe[column].eq(1).to_numpy(dtype=bool)
+
+
+def _prefixed(conditions: np.ndarray, user_tags: np.ndarray) -> np.ndarray:
+    """``r2k_<condition>``, or ``r2k_<condition>:<user tag>`` where the user set one."""
+    out = np.char.add("r2k_", conditions.astype(str)).astype(object)
+    has = np.array([isinstance(t, str) and t not in ("", "nan") for t in user_tags], dtype=bool)
+    if has.any():
+        out[has] = [f"{c}:{t}" for c, t in zip(out[has], user_tags[has], strict=True)]
+    return out
+
+
+def _check_wiring(cls: type) -> None:
+    """Fail at startup where the gate would be silently dropped: the mixin after IStrategy in
+    the bases, or a hooked internal method overridden without ``super()``."""
+    mro = cls.__mro__
+    here = mro.index(RussellGateMixin)
+    if IStrategy in mro[:here]:
+        raise OperationalException(
+            f"{cls.__name__}: list RussellGateMixin before IStrategy (and before any strategy "
+            f"class) in the bases, e.g. class {cls.__name__}(RussellGateMixin, IStrategy)"
+        )
+    for klass in mro[:here]:
+        for name in HOOKED:
+            method = klass.__dict__.get(name)
+            code = getattr(method, "__code__", None)
+            if method is not None and (code is None or "super" not in code.co_names):
+                raise OperationalException(
+                    f"{klass.__name__}.{name} overrides RussellGateMixin.{name} without calling "
+                    f"super().{name}(...): the Russell gate would be silently disabled; call "
+                    "super() or override the user callbacks (bot_start, bot_loop_start, "
+                    "confirm_trade_entry, populate_*) instead"
+                )
