@@ -1,13 +1,20 @@
-"""``compare`` on a short real timerange: freqtrade in-process, our metrics vs freqtrade's."""
+"""``compare`` on a short real timerange: freqtrade in-process, our metrics vs freqtrade's; and
+``compare --strategy`` for any strategy using RussellGateMixin."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from freqtrade.templates import sample_strategy
 
-from russell_regime.evidence.commands import main
+from russell_regime.evidence.backtest import gated_params
+from russell_regime.evidence.commands import gate_note, gated_label, main
 
 
 @pytest.mark.shared_data
@@ -39,3 +46,105 @@ def test_compare_short_timerange(shared_data: Path, tmp_path: Path):
     first = btc.loc[pd.Timestamp("2022-01-01", tz="UTC"), "open"]
     last = btc.loc[end - pd.Timedelta(hours=1), "close"]
     assert bh["total_return"] == pytest.approx(last / first * 0.999 - 1, rel=1e-4)
+
+
+# --- compare --strategy: any strategy using RussellGateMixin, through the real entry point ----
+
+TEST_STRATEGIES = Path(__file__).resolve().parent / "strategies"
+RUNS = ["gated (defaults)", "ungated (all *_mode=off)", "BTC buy-and-hold"]
+
+
+def _compare(shared_data: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "russell_regime", "compare", "--data", str(shared_data),
+         "--out", "out", "--timerange", "20211001-20220101", "--pairs", "BTC", "ETH", "SOL",
+         "--no-progress", "--no-plots", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def _tags(out: Path) -> dict[str, set[str]]:
+    trades = pd.read_csv(out / "compare_trades.csv")
+    return {run: set(group["enter_tag"]) for run, group in trades.groupby("run")}
+
+
+@pytest.mark.shared_data
+@pytest.mark.freqtrade_run
+def test_compare_any_mixin_strategy_gated_vs_every_class_off(shared_data, tmp_path):
+    """`compare --strategy GatedSample` (freqtrade's SampleStrategy + the mixin): the strategy
+    gated vs the same strategy with btc/eth/alt_mode off vs BTC buy-and-hold."""
+    proc = _compare(shared_data, tmp_path, "--strategy", "GatedSample",
+                    "--strategy-path", str(TEST_STRATEGIES))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = tmp_path / "out"
+    table = pd.read_csv(out / "compare.csv")
+    assert table["run"].tolist() == RUNS
+    assert "GatedSample 2021-10-01..2022-01-01, 3 pairs, 1h" in (out / "compare.md").read_text()
+    gated, ungated = table.iloc[0], table.iloc[1]
+    assert 0 < gated["trades"] < ungated["trades"]  # the gate removed entries, nothing else
+    tags = _tags(out)
+    assert tags[RUNS[1]] == {"r2k_off"}  # every class off: SampleStrategy's own entries
+    assert tags[RUNS[0]] <= {"r2k_ath", "r2k_breakout", "r2k_retest", "r2k_all"}
+    assert "gate parameters: the defaults" in proc.stdout
+
+
+@pytest.mark.shared_data
+@pytest.mark.freqtrade_run
+def test_compare_ungated_run_stays_off_despite_the_strategys_parameter_file(shared_data, tmp_path):
+    """freqtrade loads `<Strategy>.json` when the backtest starts (ft_bot_start), after compare
+    set its parameters: the ungated run must still have every class off, while the gated run
+    is the strategy as freqtrade loads it (the file's gate). Relative --strategy-path is taken
+    from the caller's folder."""
+    strategies = tmp_path / "mine"
+    strategies.mkdir()
+    shutil.copy(TEST_STRATEGIES / "GatedSample.py", strategies)
+    modes = {f"{cls}_mode": "ath" for cls in ("btc", "eth", "alt")}
+    (strategies / "GatedSample.json").write_text(json.dumps(
+        {"strategy_name": "GatedSample", "params": {"russell": modes}}
+    ))
+    proc = _compare(shared_data, tmp_path, "--strategy", "GatedSample",
+                    "--strategy-path", "mine")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = pd.read_csv(tmp_path / "out" / "compare.csv")
+    assert table["run"].tolist() == ["gated (own parameters)", *RUNS[1:]]
+    tags = _tags(tmp_path / "out")
+    assert tags["ungated (all *_mode=off)"] == {"r2k_off"}
+    assert tags["gated (own parameters)"] == {"r2k_ath"}
+    assert "gate parameters other than the defaults: btc_mode=ath, eth_mode=ath, alt_mode=ath" \
+        in proc.stdout
+    assert "GatedSample.json exists" in " ".join(proc.stdout.split())
+
+
+@pytest.mark.shared_data
+@pytest.mark.freqtrade_run
+def test_compare_refuses_a_strategy_without_the_mixin_and_an_unknown_one(shared_data, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    shutil.copy(sample_strategy.__file__, mine / "sample_strategy.py")
+    proc = _compare(shared_data, tmp_path, "--strategy", "SampleStrategy",
+                    "--strategy-path", "mine")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        f"russell_regime compare: error: strategy SampleStrategy ({mine / 'sample_strategy.py'})"
+        " does not use RussellGateMixin"
+    ), last
+    assert not (tmp_path / "out" / "compare.csv").exists()
+
+    proc = _compare(shared_data, tmp_path, "--strategy", "NoSuchStrategy",
+                    "--strategy-path", "mine")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        "russell_regime compare: error: Impossible to load Strategy 'NoSuchStrategy'"
+    )
+
+
+def test_gated_label_and_note_name_the_parameters_in_effect():
+    defaults = gated_params()
+    assert gated_label(defaults) == "gated (defaults)"
+    assert gate_note(defaults) == "gate parameters: the defaults"
+    own = {**defaults, "eth_lookback": 500}
+    assert gated_label(own) == "gated (own parameters)"
+    assert gate_note(own) == "gate parameters other than the defaults: eth_lookback=500"
