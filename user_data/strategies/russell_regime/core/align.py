@@ -57,7 +57,17 @@ def session_positions(
     if avail.size > 1 and not (np.diff(avail) > 0).all():
         raise ValueError("available_at must be strictly increasing")
     closes = _utc_ns(candle_dates, "candle dates") + step.value
-    return np.searchsorted(avail, closes, side="left").astype(np.int64) - 1
+    return _count_before(avail, closes) - 1
+
+
+def _count_before(sorted_times: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Per ``at``: how many ``sorted_times`` are strictly before it (int64). For increasing
+    ``at`` (freqtrade's candles) one search per daily row and a running count, cheaper than
+    one search per candle."""
+    if at.size < 2 or sorted_times.size == 0 or (at[1:] < at[:-1]).any():
+        return np.searchsorted(sorted_times, at, side="left").astype(np.int64)
+    first_after = np.searchsorted(at, sorted_times, side="right")
+    return np.bincount(first_after, minlength=at.size + 1)[: at.size].cumsum()
 
 
 def gather(
@@ -76,6 +86,29 @@ def gather(
     if np.issubdtype(out.dtype, np.integer) and not isinstance(fill, (int, np.integer)):
         out = out.astype("float64")
     return np.where(positions >= 0, out, fill)
+
+
+def gather_categorical(
+    values: np.ndarray | pd.Series, positions: np.ndarray, fill: object = ""
+) -> pd.Categorical:
+    """``values[positions]`` (``fill`` where the position is -1) as a pandas Categorical: one
+    byte per candle for a few distinct daily values (e.g. gate tags), and no per-candle
+    string work. Missing daily values stay missing."""
+    codes, uniques = pd.factorize(np.asarray(values), use_na_sentinel=True)
+    categories = list(uniques)
+    if pd.isna(fill):
+        fill_code = -1
+    else:
+        if fill not in categories:
+            categories.append(fill)
+        fill_code = categories.index(fill)
+    dtype = np.int8 if len(categories) < np.iinfo(np.int8).max else np.int32
+    per_candle = np.where(
+        positions >= 0,
+        codes.astype(dtype)[np.maximum(positions, 0)] if codes.size else dtype(0),
+        dtype(fill_code),
+    )
+    return pd.Categorical.from_codes(per_candle, categories=pd.Index(categories, dtype=object))
 
 
 def audit_columns(

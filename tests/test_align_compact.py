@@ -1,0 +1,55 @@
+"""The fast paths of core.align give exactly what the plain definitions give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from russell_regime.core.align import gather, gather_categorical, session_positions
+
+
+def _brute(dates: pd.DatetimeIndex, step: pd.Timedelta, avail: pd.DatetimeIndex) -> np.ndarray:
+    closes = dates.as_unit("ns").asi8 + step.value
+    return np.searchsorted(avail.as_unit("ns").asi8, closes, side="left") - 1
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled", "with_ties"])
+def test_session_positions_equal_one_search_per_candle(order):
+    rng = np.random.default_rng(7)
+    avail = pd.DatetimeIndex(
+        np.unique(rng.integers(0, 10**6, 500)) * 10**9, tz="UTC"
+    ) + pd.Timedelta("20h")
+    dates = pd.DatetimeIndex(np.sort(rng.integers(-10**5, 11 * 10**5, 3000)) * 10**9, tz="UTC")
+    if order == "shuffled":
+        dates = dates[rng.permutation(len(dates))]
+    elif order == "with_ties":  # candle closes exactly at available_at, repeated dates
+        dates = (avail[::3] - pd.Timedelta("1h")).append(avail[::5]).sort_values().repeat(2)
+    step = pd.Timedelta("1h")
+    got = session_positions(dates, step, avail)
+    np.testing.assert_array_equal(got, _brute(dates, step, avail))
+    assert got.dtype == np.int64
+
+
+def test_session_positions_with_no_sessions_or_one_candle():
+    empty = pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
+    dates = pd.date_range("2024-01-01", periods=5, freq="h", tz="UTC")
+    assert session_positions(dates, pd.Timedelta("1h"), empty).tolist() == [-1] * 5
+    avail = pd.DatetimeIndex(["2024-01-01 00:30"], tz="UTC")
+    assert session_positions(dates[:1], pd.Timedelta("1h"), avail).tolist() == [0]
+
+
+@pytest.mark.parametrize("fill", ["", "none", np.nan])
+def test_gather_categorical_equals_gather(fill):
+    values = np.array(["ath", "", "retest", "ath", "breakout"], dtype=object)
+    positions = np.array([-1, 0, 4, 3, 1, 2, -1, 2])
+    cat = gather_categorical(values, positions, fill=fill)
+    expected = gather(values, positions, fill=fill)
+    assert isinstance(cat, pd.Categorical)
+    assert pd.Series(cat).astype(object).equals(pd.Series(expected, dtype=object))
+    assert cat.codes.dtype == np.int8
+
+
+def test_gather_categorical_from_no_sessions_is_all_fill():
+    cat = gather_categorical(np.array([], dtype=object), np.array([-1, -1]))
+    assert list(cat) == ["", ""]
