@@ -148,3 +148,32 @@ def test_gated_label_and_note_name_the_parameters_in_effect():
     own = {**defaults, "eth_lookback": 500}
     assert gated_label(own) == "gated (own parameters)"
     assert gate_note(own) == "gate parameters other than the defaults: eth_lookback=500"
+
+
+@pytest.mark.shared_data
+@pytest.mark.freqtrade_run
+@pytest.mark.parametrize("strategy", [None, "GatedSample"], ids=["RussellRiskOn", "GatedSample"])
+def test_walk_forward_hyperopts_the_russell_space_of_the_strategy(shared_data, tmp_path, strategy):
+    """--walk-forward (two tiny windows, 3 epochs) for the default strategy and for any mixin
+    strategy: each window's hyperopt picks russell parameters, then three out-of-sample runs."""
+    chosen = ["--strategy", strategy, "--strategy-path", str(TEST_STRATEGIES)] if strategy else []
+    proc = subprocess.run(
+        [sys.executable, "-m", "russell_regime", "compare", "--data", str(shared_data),
+         "--out", "out", "--timerange", "20210101-20210501", "--pairs", "BTC", "ETH",
+         "--walk-forward", "--train-months", "2", "--test-months", "1", "--epochs", "3",
+         "--no-progress", "--no-plots", *chosen],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = tmp_path / "out"
+    assert f"Walk-forward out-of-sample ({strategy or 'RussellRiskOn'})" in (
+        out / "walk_forward.md"
+    ).read_text()
+    windows = json.loads((out / "walk_forward_params.json").read_text())
+    assert [w["window"] for w in windows] == [1, 2]
+    for window in windows:
+        assert window["params"] and set(window["params"]) <= set(gated_params())
+    per_window = pd.read_csv(out / "walk_forward.csv")
+    assert per_window.groupby("window")["run"].apply(list).tolist() == [
+        ["walk-forward gated", "default gated", "ungated", "BTC buy-and-hold"]
+    ] * 2
