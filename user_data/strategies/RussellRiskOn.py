@@ -5,7 +5,7 @@ long-only EMA trend signal (EMA cross + ADX/RSI guard) with its own exits; the o
 ``class RussellRiskOn(RussellGateMixin, IStrategy)`` gates its entries per pair class (BTC /
 ETH / altcoins) on the daily Russell 2000 state, in every runmode, with the gate's
 hyperopt parameters in space ``russell`` (``btc_mode`` ... ``alt_expiry``). The only Russell
-code here fills the columns its ``plot_config`` shows.
+code here fills the columns its ``plot_config`` shows, in the runmodes that show it.
 
 Config: the ``russell_regime`` section of config.json (see README).
 """
@@ -28,6 +28,8 @@ if str(Path(__file__).parent) not in sys.path:
 from russell_regime import RussellGateMixin  # noqa: E402
 
 PLOT_FEATURES = ("close", "ath", "drawdown", "resistance", "support_level")
+# Runmodes that show plot_config (plot-dataframe, FreqUI); backtest / hyperopt frames stay lean.
+PLOT_MODES = (RunMode.PLOT, RunMode.WEBSERVER, RunMode.DRY_RUN, RunMode.LIVE)
 
 
 class RussellRiskOn(RussellGateMixin, IStrategy):
@@ -97,7 +99,7 @@ class RussellRiskOn(RussellGateMixin, IStrategy):
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """The base signal; the mixin clears it where the gate (``r2k_gate``) is closed."""
         dataframe.loc[self.base_entry(dataframe), "enter_long"] = 1
-        if self.config.get("runmode") != RunMode.HYPEROPT:  # plot columns; no epoch needs them
+        if self.config.get("runmode") in PLOT_MODES:
             self.plot_columns(dataframe, metadata)
         return dataframe
 

@@ -9,9 +9,10 @@ Usage (the one-line change)::
 
 What it adds to every analysed dataframe (``r2k_*`` columns, compact dtypes):
 
-* after ``populate_indicators`` (once per pair, not per hyperopt epoch): ``r2k_pos`` (int32, the
-  daily row each candle sees, -1 before the first), ``r2k_session``, ``r2k_available_at`` (UTC)
-  and ``r2k_stale`` (bool, the candle sees stale index data at its close);
+* after ``populate_indicators`` (once per pair, not per hyperopt epoch): ``r2k_session`` (the
+  session each candle sees, NaT before the first), ``r2k_available_at`` (UTC, when that
+  session became usable) and ``r2k_stale`` (bool, the candle sees stale index data at its
+  close);
 * before ``populate_entry_trend`` (every epoch, for this epoch's ``.value`` thresholds):
   ``r2k_gate`` (bool: the pair's class gate with the stale policy applied) and
   ``r2k_gate_tag`` (category: ``ath`` / ``breakout`` / ``retest`` / ``all`` / ``off`` /
@@ -84,7 +85,7 @@ HOOKED = (
     "ft_bot_start", "analyze", "get_entry_signal",
     "advise_indicators", "advise_entry", "advise_exit",
 )
-POSITIONS = "r2k_pos"
+AVAILABLE_AT = "r2k_available_at"
 STALE = "r2k_stale"
 GATE = "r2k_gate"
 GATE_TAG = "r2k_gate_tag"
@@ -112,6 +113,13 @@ class RussellGateMixin:
             if name in cls.__dict__ or (inherited is not None and not is_generated(inherited)):
                 continue  # declared by this class or a user base class: theirs
             setattr(cls, name, param)
+        if IStrategy in cls.__mro__[: cls.__mro__.index(RussellGateMixin)]:
+            # IStrategy.__init__ would never reach ours: refuse when the strategy is built (not
+            # at import, which would break loading every other strategy of the folder).
+            def refuse(self: Any, *args: Any, **kwargs: Any) -> None:
+                _check_wiring(cls)
+
+            cls.__init__ = refuse  # type: ignore[method-assign]
 
     def __init__(self, config: dict) -> None:
         _check_wiring(type(self))
@@ -154,7 +162,6 @@ class RussellGateMixin:
     def advise_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         dataframe = super().advise_indicators(dataframe, metadata)  # type: ignore[misc]
         positions = self.regime.positions(dataframe["date"], self.timeframe)
-        dataframe[POSITIONS] = positions.astype(np.int32)
         audit = self.regime.audit(positions)
         for column in audit.columns:
             dataframe[column] = audit[column].array  # keeps datetime dtypes; no object array
@@ -165,9 +172,9 @@ class RussellGateMixin:
         return dataframe
 
     def advise_entry(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
-        if POSITIONS not in dataframe.columns:
+        if AVAILABLE_AT not in dataframe.columns:
             raise OperationalException(
-                f"{type(self).__name__}: the dataframe has no {POSITIONS} column; "
+                f"{type(self).__name__}: the dataframe has no {AVAILABLE_AT} column; "
                 "advise_indicators did not run through RussellGateMixin"
             )
         pair = metadata["pair"]
@@ -235,14 +242,27 @@ class RussellGateMixin:
 
     def russell_gather(self, dataframe: pd.DataFrame, column: str, cls: str,
                        fill: object = np.nan) -> np.ndarray:
-        """A daily column per candle through ``r2k_pos`` (``fill`` before the first session):
+        """A daily column per candle (``fill`` before the first session), through
+        :meth:`russell_positions`:
         one of the class's gate frame for the current thresholds (``gate_open``, ``gate_tag``,
         ``ath``, ``drawdown``, ``resistance``, ``support_level``, ``cond_retest``...) or of the
         index data (``close``, ``high``...)."""
         daily = self.regime.gate(self.russell_gate_params(cls))
         if column not in daily.columns:
             daily = self.regime.daily
-        return gather(daily[column].to_numpy(), dataframe[POSITIONS].to_numpy(), fill=fill)
+        return gather(daily[column].to_numpy(), self.russell_positions(dataframe), fill=fill)
+
+    def russell_positions(self, dataframe: pd.DataFrame) -> np.ndarray:
+        """The daily row each candle sees (-1: none), recovered from ``r2k_available_at`` (one
+        ``searchsorted``; ``available_at`` is unique per session), so no position column is
+        kept in the frame."""
+        seen = pd.DatetimeIndex(dataframe[AVAILABLE_AT]).as_unit("ns").asi8
+        avail = self.regime.available_at.as_unit("ns").asi8
+        if avail.size == 0:
+            return np.full(len(seen), -1, dtype=np.int64)
+        pos = np.searchsorted(avail, seen)
+        found = avail[np.minimum(pos, avail.size - 1)] == seen
+        return np.where(found, pos, -1)
 
     # --- internals ------------------------------------------------------------------------
 
