@@ -26,8 +26,9 @@ def merge_russell_regime(
 ) -> pd.DataFrame:
     """A copy of ``dataframe`` (freqtrade candles, UTC ``date`` = candle open) with
     ``r2k_session``, ``r2k_available_at``, ``r2k_gate`` (bool) and ``r2k_gate_tag`` (category)
-    added, plus ``r2k_<name>`` for each name in ``columns`` (any column of the daily gate frame:
-    ``close``, ``ath``, ``drawdown``, ``resistance``, ``support_level``, ``cond_ath``...).
+    added, plus ``r2k_<name>`` for each name in ``columns`` (a column of the daily gate frame,
+    ``ath``, ``drawdown``, ``resistance``, ``support_level``, ``cond_ath``..., or of ``daily``,
+    ``close``...).
 
     ``daily``: one row per exchange session (``session``/``date``, ``open``, ``high``, ``low``,
     ``close``, ``volume``; validated here), e.g. ``pd.read_csv("RUT.csv")``. ``availability``:
@@ -77,5 +78,6 @@ def merge_russell_regime(
     out["r2k_gate"] = gather(gate["gate_open"].to_numpy(dtype=bool), positions)
     out["r2k_gate_tag"] = pd.Categorical(gather(gate["gate_tag"].to_numpy(), positions, fill=""))
     for name in columns:
-        out[f"r2k_{name}"] = gather(np.asarray(gate[name].to_numpy()), positions)
+        source = gate if name in gate.columns else frame
+        out[f"r2k_{name}"] = gather(np.asarray(source[name].to_numpy()), positions)
     return out
