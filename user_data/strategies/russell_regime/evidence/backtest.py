@@ -23,7 +23,7 @@ import contextlib
 import io
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +37,19 @@ from ..errors import ConfigError
 CONFIG = REPO_ROOT / "config.json"
 STRATEGIES = REPO_ROOT / "user_data" / "strategies"
 STRATEGY = "RussellRiskOn"
-_GATE_FIELDS = tuple(f.name for f in fields(GateParams) if f.name != "basis")
 GATE_OFF: Mapping[str, str] = {f"{cls}_mode": "off" for cls in PAIR_CLASSES}
 
 
 def gated_params(params: GateParams | None = None) -> dict[str, object]:
-    """``{btc_mode: ..., eth_lookback: ..., ...}`` for every class from one GateParams
-    (default: ``GateParams()``, the strategy's defaults)."""
-    params = params or GateParams()
-    return {f"{cls}_{name}": getattr(params, name) for cls in PAIR_CLASSES for name in _GATE_FIELDS}
+    """``{btc_mode: ..., eth_lookback: ..., ...}`` for every class: the values of one
+    GateParams, or (None) the defaults of the mixin's parameter spec (``adapter.params``)."""
+    from ..adapter.params import GATE_PARAMS
+
+    return {
+        f"{cls}_{spec.threshold}":
+            spec.default if params is None else getattr(params, spec.threshold)
+        for cls in PAIR_CLASSES for spec in GATE_PARAMS
+    }
 
 
 def ungated_params() -> dict[str, object]:
