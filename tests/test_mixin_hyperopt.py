@@ -1,0 +1,57 @@
+"""Any strategy on RussellGateMixin (not RussellRiskOn): `hyperopt --spaces russell` exports the
+parameters to <Strategy>.json, `hyperopt-show` prints them, and a backtest loads them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ftharness import TEST_STRATEGIES
+from russell_regime.adapter.offline import run_freqtrade
+from russell_regime.adapter.params import parameter_names
+
+pytestmark = [pytest.mark.shared_data, pytest.mark.freqtrade_run]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def file_source(shared_data: Path, monkeypatch) -> None:
+    monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__SOURCE", "file")
+    monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__PATH", str(shared_data / "index" / "RUT.csv"))
+
+
+def test_hyperopt_export_show_and_reload_for_any_mixin_strategy(
+    shared_data, tmp_path, file_source, caplog, capsys
+):
+    strategies = tmp_path / "strategies"
+    strategies.mkdir()
+    shutil.copy(TEST_STRATEGIES / "OwnHooks.py", strategies)
+    common = [
+        "--config", str(REPO_ROOT / "config.json"), "--userdir", str(tmp_path),
+        "--datadir", str(shared_data / "binance"), "--strategy", "OwnHooks",
+        "--strategy-path", str(strategies), "--timerange", "20210101-20210201",
+        "--pairs", "BTC/USDT", "ETH/USDT",
+    ]
+    argv = ["hyperopt", *common, "--spaces", "russell", "--hyperopt-loss", "SharpeHyperOptLoss",
+            "-e", "3", "-j", "1", "--random-state", "3", "--no-color"]
+    assert run_freqtrade(argv) == 0
+    exported = json.loads((strategies / "OwnHooks.json").read_text())
+    assert exported["strategy_name"] == "OwnHooks"
+    assert set(exported["params"]["russell"]) == set(parameter_names())
+
+    capsys.readouterr()
+    assert run_freqtrade(["hyperopt-show", "--userdir", str(tmp_path), "--best",
+                          "--no-color"]) == 0
+    shown = capsys.readouterr().out
+    assert "russell_params = {" in shown  # (--print-json lists freqtrade's own spaces only)
+    assert all(f'"{name}"' in shown for name in parameter_names())
+
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        assert run_freqtrade(["backtesting", *common, "--export", "none"]) == 0
+    mode = exported["params"]["russell"]["btc_mode"]
+    assert f"Strategy Parameter: btc_mode = {mode}" in caplog.text  # loaded from the file
