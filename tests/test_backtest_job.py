@@ -163,3 +163,28 @@ def test_strategy_options_reach_freqtrade_and_default_to_russellriskon() -> None
     )
     assert argv[argv.index("--strategy") + 1] == "Mine"
     assert argv[argv.index("--strategy-path") + 1] == "/s"
+
+
+def test_require_gated_accepts_the_mixin_and_names_a_foreign_copy() -> None:
+    from freqtrade.strategy import IStrategy
+
+    from russell_regime import RussellGateMixin
+    from russell_regime.adapter.gated import require_gated
+    from russell_regime.errors import ConfigError
+
+    class Plain(IStrategy):
+        def populate_indicators(self, dataframe, metadata):
+            return dataframe
+
+        populate_entry_trend = populate_exit_trend = populate_indicators
+
+    class Gated(RussellGateMixin, Plain):
+        pass
+
+    require_gated(Gated.__new__(Gated))  # the class is what counts; nothing is built
+
+    RussellGateMixin = type("RussellGateMixin", (), {"__module__": "elsewhere.mixin"})  # noqa: N806
+    Foreign = type("Foreign", (RussellGateMixin, Plain), {})  # noqa: N806
+    with pytest.raises(ConfigError, match=r"uses a RussellGateMixin from another copy of "
+                       r"russell_regime \(elsewhere\.mixin\)"):
+        require_gated(Foreign.__new__(Foreign))
