@@ -205,7 +205,7 @@ def short_frames(shared_data: Path, tmp_path_factory):
     candles = {}
     for pair, stem in SHORT_PAIRS.items():
         frame = pd.read_feather(shared_data / "binance" / f"{stem}-1h.feather")
-        candles[pair] = frame[frame["date"].between("2023-12-20", "2024-09-01")].reset_index(
+        candles[pair] = frame[frame["date"].between("2021-12-20", "2024-09-01")].reset_index(
             drop=True
         )
     plain = _futures_strategy(shared_data, tmp_path_factory.mktemp("s"), "SampleShort")
