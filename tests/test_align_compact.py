@@ -53,3 +53,23 @@ def test_gather_categorical_equals_gather(fill):
 def test_gather_categorical_from_no_sessions_is_all_fill():
     cat = gather_categorical(np.array([], dtype=object), np.array([-1, -1]))
     assert list(cat) == ["", ""]
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_positions_from_available_at_inverts_the_audit_column(order):
+    from russell_regime.core.align import audit_columns, positions_from_available_at
+
+    sessions = pd.Series(pd.date_range("2024-01-01", periods=40, freq="B"))
+    avail = pd.DatetimeIndex(sessions + pd.Timedelta("20h15min")).tz_localize("UTC")
+    dates = pd.date_range("2023-12-30", "2024-03-05", freq="h", tz="UTC")
+    if order == "shuffled":
+        dates = dates[np.random.default_rng(3).permutation(len(dates))]
+    positions = session_positions(dates, pd.Timedelta("1h"), avail)
+    seen = audit_columns(positions, sessions, avail)["r2k_available_at"]
+    assert (positions == -1).any() and (positions >= 0).any()
+    np.testing.assert_array_equal(positions_from_available_at(seen, avail), positions)
+    # a value that is no available_at of the daily frame (e.g. other data installed) -> -1
+    shifted = positions_from_available_at(seen + pd.Timedelta("1min"), avail)
+    assert (shifted == -1).all()
+    empty = pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
+    assert (positions_from_available_at(seen, empty) == -1).all()

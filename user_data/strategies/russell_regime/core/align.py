@@ -70,6 +70,29 @@ def _count_before(sorted_times: np.ndarray, at: np.ndarray) -> np.ndarray:
     return np.bincount(first_after, minlength=at.size + 1)[: at.size].cumsum()
 
 
+def positions_from_available_at(
+    seen_available_at: pd.Series | pd.DatetimeIndex, available_at: pd.DatetimeIndex
+) -> np.ndarray:
+    """The daily row each candle sees, recovered from its ``r2k_available_at`` (the inverse of
+    :func:`audit_columns`; ``available_at`` is unique per session): -1 where it is NaT or not
+    an ``available_at`` of the daily frame. Candles seeing the same session form runs, so one
+    search per run on increasing candles. int64."""
+    seen = pd.DatetimeIndex(seen_available_at).as_unit("ns").asi8
+    avail = pd.DatetimeIndex(available_at).as_unit("ns").asi8
+    if avail.size == 0 or seen.size == 0:
+        return np.full(seen.size, -1, dtype=np.int64)
+    runs = None
+    if (seen[1:] >= seen[:-1]).all():
+        runs = np.flatnonzero(np.concatenate(([True], seen[1:] != seen[:-1])))
+        values = seen[runs]
+    else:
+        values = seen
+    at = np.searchsorted(avail, values)
+    found = avail[np.minimum(at, avail.size - 1)] == values
+    rows = np.where(found, at, -1).astype(np.int64)
+    return rows if runs is None else np.repeat(rows, np.diff(np.append(runs, seen.size)))
+
+
 def gather(
     values: np.ndarray | pd.Series, positions: np.ndarray, fill: object = np.nan
 ) -> np.ndarray:
