@@ -64,7 +64,7 @@ from freqtrade.exceptions import ConfigurationError, OperationalException
 from freqtrade.strategy import IStrategy
 from freqtrade.util.datetime_helpers import dt_now
 
-from ..core.align import gather
+from ..core.align import gather, gather_categorical, positions_from_available_at
 from ..core.gate import GateParams, pair_class
 from ..core.refresh import BLOCK, IGNORE, POLICY_EFFECT, entry_override
 from ..errors import ConfigError, RegimeError
@@ -181,7 +181,7 @@ class RussellGateMixin:
         cls = self.russell_pair_class(pair)
         gate_open, tag, stale = self._effective_gate(dataframe, cls)
         dataframe[GATE] = gate_open
-        dataframe[GATE_TAG] = pd.Categorical(tag)
+        dataframe[GATE_TAG] = tag
         dataframe = super().advise_entry(dataframe, metadata)  # type: ignore[misc]
         signals = _flag(dataframe, "enter_long")
         blocked = np.zeros(len(dataframe), dtype=bool)
@@ -193,7 +193,8 @@ class RussellGateMixin:
             if keep.any():
                 dataframe["enter_tag"] = dataframe["enter_tag"].astype(object)
                 dataframe.loc[keep, "enter_tag"] = _prefixed(
-                    tag[keep], dataframe.loc[keep, "enter_tag"].to_numpy()
+                    np.asarray(tag[keep], dtype=object),
+                    dataframe.loc[keep, "enter_tag"].to_numpy()
                 )
         self.russell_report[pair] = {
             "pair_class": cls,
@@ -253,16 +254,10 @@ class RussellGateMixin:
         return gather(daily[column].to_numpy(), self.russell_positions(dataframe), fill=fill)
 
     def russell_positions(self, dataframe: pd.DataFrame) -> np.ndarray:
-        """The daily row each candle sees (-1: none), recovered from ``r2k_available_at`` (one
-        ``searchsorted``; ``available_at`` is unique per session), so no position column is
-        kept in the frame."""
-        seen = pd.DatetimeIndex(dataframe[AVAILABLE_AT]).as_unit("ns").asi8
-        avail = self.regime.available_at.as_unit("ns").asi8
-        if avail.size == 0:
-            return np.full(len(seen), -1, dtype=np.int64)
-        pos = np.searchsorted(avail, seen)
-        found = avail[np.minimum(pos, avail.size - 1)] == seen
-        return np.where(found, pos, -1)
+        """The daily row each candle sees (-1: none), recovered from ``r2k_available_at``
+        (:func:`~..core.align.positions_from_available_at`; ``available_at`` is unique per
+        session), so no position column is kept in the frame."""
+        return positions_from_available_at(dataframe[AVAILABLE_AT], self.regime.available_at)
 
     # --- internals ------------------------------------------------------------------------
 
@@ -278,10 +273,12 @@ class RussellGateMixin:
 
     def _effective_gate(
         self, dataframe: pd.DataFrame, cls: str
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, pd.Categorical, np.ndarray]:
         """(gate open, tag, stale) per candle with the stale policy applied."""
-        gate_open = self.russell_gather(dataframe, "gate_open", cls)
-        tag = self.russell_gather(dataframe, "gate_tag", cls, fill="")
+        daily = self.regime.gate(self.russell_gate_params(cls))
+        positions = self.russell_positions(dataframe)
+        gate_open = gather(daily["gate_open"].to_numpy(), positions)
+        tag = gather_categorical(daily["gate_tag"].to_numpy(), positions, fill="")
         if self.live is not None:  # live: the loop's verdict on the data in hand now
             stale = np.full(len(dataframe), self.live.state.stale)
         else:  # backtest / hyperopt: the same rule at each candle's close
@@ -291,7 +288,7 @@ class RussellGateMixin:
             gate_open = gate_open & ~stale
         elif override == IGNORE:  # stale_policy ignore_gate
             gate_open = gate_open | stale
-            tag = np.where(stale, "stale_ignored", tag)
+            tag = pd.Categorical(np.where(stale, "stale_ignored", np.asarray(tag, dtype=object)))
         return gate_open, tag, stale
 
     def _log_data_end(self, dates: pd.Series, stale: np.ndarray, pair: str) -> None:
