@@ -61,7 +61,8 @@ def test_gate_equals_the_mixins_and_no_session_means_closed(rut_csv, shared_data
     assert 0 < out["r2k_gate"].mean() < 1
     assert out["r2k_close"].notna().all() and (out["r2k_drawdown"] <= 0).all()
 
-    early = pd.DataFrame({"date": pd.to_datetime(["1987-09-01 00:00", "1987-09-11 20:00"], utc=True)})
+    dates = pd.to_datetime(["1987-09-01 00:00", "1987-09-11 20:00"], utc=True)
+    early = pd.DataFrame({"date": dates})
     seen = merge_russell_regime(early, pd.read_csv(rut_csv), "1h")
     assert seen["r2k_session"].isna().tolist() == [True, False]
     assert not seen["r2k_gate"].iloc[0]
