@@ -286,3 +286,19 @@ def test_russell_report_counts_candles_gate_signals_and_blocks(gated) -> None:
         assert row["signals"] - row["blocked"] == int(frame["enter_long"].eq(1).sum())
         assert row["stale"] == 0
     assert sum(r["blocked"] for r in report.values()) > 0
+
+
+def test_gate_tag_categories_do_not_depend_on_the_frame_under_ignore_gate(
+    shared_data, tmp_path, truncated_csv
+) -> None:
+    """freqtrade's lookahead-analysis compares a full and a cut frame: pandas refuses to compare
+    categoricals whose categories differ, so a cut before the data ends must keep them."""
+    _, frames, backtesting = _truncated_run(shared_data, tmp_path, truncated_csv, "ignore_gate")
+    strategy = backtesting.strategylist[0]
+    pair, frame = next(iter(frames.items()))
+    fresh = frame[frame["date"] + pd.Timedelta(hours=1) < STALE_FROM]
+    assert 0 < len(fresh) < len(frame)
+    cut = strategy.advise_entry(fresh.drop(columns=["enter_long", "enter_tag"]), {"pair": pair})
+    full = strategy.advise_entry(frame.drop(columns=["enter_long", "enter_tag"]), {"pair": pair})
+    assert list(cut["r2k_gate_tag"].cat.categories) == list(full["r2k_gate_tag"].cat.categories)
+    full.loc[cut.index].compare(cut)  # what lookahead-analysis does; raised TypeError before

@@ -90,6 +90,7 @@ STALE = "r2k_stale"
 GATE = "r2k_gate"
 GATE_TAG = "r2k_gate_tag"
 RISK_OFF_TAG = "r2k_risk_off"
+STALE_IGNORED = "stale_ignored"
 
 
 class RussellGateMixin:
@@ -288,7 +289,11 @@ class RussellGateMixin:
             gate_open = gate_open & ~stale
         elif override == IGNORE:  # stale_policy ignore_gate
             gate_open = gate_open | stale
-            tag = pd.Categorical(np.where(stale, "stale_ignored", np.asarray(tag, dtype=object)))
+            # categories must not depend on the frame (freqtrade's lookahead-analysis compares
+            # a full and a cut frame): always add the stale tag, then set it where stale
+            if STALE_IGNORED not in tag.categories:
+                tag = tag.add_categories([STALE_IGNORED])
+            tag[stale] = STALE_IGNORED
         return gate_open, tag, stale
 
     def _log_data_end(self, dates: pd.Series, stale: np.ndarray, pair: str) -> None:
