@@ -73,3 +73,20 @@ def test_positions_from_available_at_inverts_the_audit_column(order):
     assert (shifted == -1).all()
     empty = pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
     assert (positions_from_available_at(seen, empty) == -1).all()
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("order", ["increasing", "shuffled", "ties"])
+def test_count_sorted_equals_searchsorted(side, order):
+    from russell_regime.core.align import count_sorted
+
+    rng = np.random.default_rng(11)
+    values = np.unique(rng.integers(0, 1000, 200))
+    at = np.sort(rng.integers(-50, 1050, 5000))
+    if order == "shuffled":
+        at = rng.permutation(at)
+    elif order == "ties":  # every value itself, repeated, plus its neighbours
+        at = np.sort(np.concatenate([values, values, values - 1, values + 1]))
+    got = count_sorted(values, at, side)
+    np.testing.assert_array_equal(got, np.searchsorted(values, at, side=side))
+    assert got.dtype == np.int64

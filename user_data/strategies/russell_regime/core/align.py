@@ -57,17 +57,20 @@ def session_positions(
     if avail.size > 1 and not (np.diff(avail) > 0).all():
         raise ValueError("available_at must be strictly increasing")
     closes = _utc_ns(candle_dates, "candle dates") + step.value
-    return _count_before(avail, closes) - 1
+    return count_sorted(avail, closes, "left") - 1
 
 
-def _count_before(sorted_times: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Per ``at``: how many ``sorted_times`` are strictly before it (int64). For increasing
-    ``at`` (freqtrade's candles) one search per daily row and a running count, cheaper than
-    one search per candle."""
-    if at.size < 2 or sorted_times.size == 0 or (at[1:] < at[:-1]).any():
-        return np.searchsorted(sorted_times, at, side="left").astype(np.int64)
-    first_after = np.searchsorted(at, sorted_times, side="right")
-    return np.bincount(first_after, minlength=at.size + 1)[: at.size].cumsum()
+def count_sorted(sorted_values: np.ndarray, at: np.ndarray, side: str = "left") -> np.ndarray:
+    """``np.searchsorted(sorted_values, at, side)`` as int64: per ``at``, how many
+    ``sorted_values`` are before it (``"left"``: strictly; ``"right"``: or equal). For
+    increasing ``at`` (freqtrade's candles) one search per sorted value and a running count,
+    cheaper than one search per candle; any other ``at`` falls back to the plain search."""
+    at = np.asarray(at)
+    if at.size < 2 or sorted_values.size == 0 or (at[1:] < at[:-1]).any():
+        return np.searchsorted(sorted_values, at, side=side).astype(np.int64)
+    # value j is counted from the first ``at`` after it ("left") / at or after it ("right")
+    first = np.searchsorted(at, sorted_values, side="right" if side == "left" else "left")
+    return np.bincount(first, minlength=at.size + 1)[: at.size].cumsum()
 
 
 def positions_from_available_at(

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .align import count_sorted
 from .calendar import Availability, to_utc
 from .gate import CONDITIONS, GateParams
 
@@ -120,12 +121,12 @@ def stale_mask(
     ``calendar_available_ns``: sorted ``available_at`` of every calendar session
     (:meth:`Availability.times_ns`). The expected session at ``t`` is the newest calendar session
     available at ``t - grace``; stale = no data, or newest in hand available before it. One
-    ``searchsorted`` over the calendar.
+    ``searchsorted`` over the calendar (:func:`align.count_sorted`).
     """
     at = np.asarray(at_ns, dtype=np.int64)
     newest = np.asarray(newest_available_ns, dtype=np.int64)
     grace_ns = pd.Timedelta(minutes=grace_minutes).value
-    i = np.searchsorted(calendar_available_ns, at - grace_ns, side="right") - 1
+    i = count_sorted(calendar_available_ns, at - grace_ns, "right") - 1
     expected = np.where(i >= 0, calendar_available_ns[np.maximum(i, 0)], NO_SESSION)
     return (newest == NO_SESSION) | (newest < expected)
 
