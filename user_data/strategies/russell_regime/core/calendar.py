@@ -221,31 +221,44 @@ def session_close(sessions: pd.DatetimeIndex | pd.Series, calendar: str) -> pd.D
 @dataclass(frozen=True)
 class Availability:
     """When a session's daily bar becomes usable: its close on the exchange calendar
-    ``calendar`` plus ``lag_minutes`` (the publication lag, >= 0; module docstring).
+    ``calendar``, plus ``close_offset_minutes`` when the series closes later than the exchange
+    (>= 0; the VIX index's 16:15 New York close on XNYS is offset 15, also on early-close
+    days), plus ``lag_minutes`` (the publication lag, >= 0; module docstring).
 
     Frozen and hashable; build it from the settings (``RegimeSettings.availability``).
     """
 
     calendar: str = DEFAULT_CALENDAR
     lag_minutes: float = DEFAULT_PUBLICATION_LAG_MINUTES
+    close_offset_minutes: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.lag_minutes, bool) or not float(self.lag_minutes) >= 0:
             raise ValueError(f"publication lag must be >= 0 minutes, got {self.lag_minutes}")
+        offset = self.close_offset_minutes
+        if isinstance(offset, bool) or not 0 <= float(offset) <= 24 * 60:
+            raise ValueError(f"close offset must be 0 to 1440 minutes, got {offset}")
         object.__setattr__(self, "lag_minutes", float(self.lag_minutes))
+        object.__setattr__(self, "close_offset_minutes", float(offset))
 
     @property
     def lag(self) -> pd.Timedelta:
         """The publication lag."""
         return pd.Timedelta(minutes=self.lag_minutes)
 
+    @property
+    def close_offset(self) -> pd.Timedelta:
+        """How much later than the exchange the series closes."""
+        return pd.Timedelta(minutes=self.close_offset_minutes)
+
     def session_close(self, sessions: pd.DatetimeIndex | pd.Series) -> pd.DatetimeIndex:
-        """UTC close instant of each session (:func:`session_close`)."""
-        return session_close(sessions, self.calendar)
+        """UTC close instant of the series on each session: the exchange close
+        (:func:`session_close`) + ``close_offset``."""
+        return session_close(sessions, self.calendar) + self.close_offset
 
     def available_at(self, sessions: pd.DatetimeIndex | pd.Series) -> pd.DatetimeIndex:
         """UTC instant each session's bar becomes usable: ``session_close + lag``."""
-        return session_close(sessions, self.calendar) + self.lag
+        return self.session_close(sessions) + self.lag
 
     def latest_available_session(self, now: pd.Timestamp) -> pd.Timestamp | None:
         """The newest calendar session whose bar is available at ``now`` (aware), or None.
@@ -272,7 +285,7 @@ class Availability:
 
     def times_ns(self) -> np.ndarray:
         """Sorted ``available_at`` (int ns, UTC) of every calendar session (cached, read-only)."""
-        return _availability_ns(self.calendar, self.lag_minutes)
+        return _availability_ns(self.calendar, self.close_offset_minutes + self.lag_minutes)
 
     def next_available(self, after: pd.Timestamp) -> pd.Timestamp | None:
         """The first instant strictly after ``after`` at which a calendar session becomes
@@ -289,8 +302,8 @@ class Availability:
 
 
 @lru_cache(maxsize=8)
-def _availability_ns(calendar: str, lag_minutes: float) -> np.ndarray:
-    times = calendar_table(calendar).closes_ns + pd.Timedelta(minutes=lag_minutes).value
+def _availability_ns(calendar: str, delay_minutes: float) -> np.ndarray:
+    times = calendar_table(calendar).closes_ns + pd.Timedelta(minutes=delay_minutes).value
     times.flags.writeable = False
     return times
 
