@@ -2,7 +2,9 @@
 
 Pure core: :mod:`.events` (event extraction, de-clustering), :mod:`.forward` (forward returns,
 max gain / drawdown, base rate), :mod:`.bootstrap` (seeded block bootstrap, placebos),
+:mod:`.multitest` (Benjamini-Hochberg), :mod:`.study` (the event study from typed inputs),
+:mod:`.compare` (comparison tables), :mod:`.random_gate` (same-exposure random gates),
 :mod:`.metrics` (performance metrics of an equity curve). I/O at the edges: :mod:`.backtest`
-(freqtrade in-process), :mod:`.plots`, :mod:`.report`, :mod:`.study` (loading and wiring),
-:mod:`.commands` (``events``, ``event-study``, ``compare``).
+(freqtrade in-process), :mod:`.plots`, :mod:`.report` (tables and writing), :mod:`.commands`
+(``events``, ``event-study``, ``compare``: options, loading, printing).
 """

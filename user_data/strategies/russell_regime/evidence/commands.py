@@ -1,9 +1,11 @@
-"""CLI commands ``events``, ``event-study`` and ``compare`` (imperative edge).
+"""CLI commands ``events``, ``event-study`` and ``compare`` (imperative edge, thin).
 
 Register them with ``add_evidence_commands(subparsers)``; each sets ``func(args) -> int``.
-Data come from ``--data`` (default ``$R2K_SHARED_DATA`` or ``../shared/data`` beside the repo):
-``index/RUT.csv`` (and ``index/SPX.csv`` for the placebo) and ``binance/*-1h.feather``. Outputs
-go to ``--out`` (default ``user_data/evidence/``). Nothing touches the network.
+Each command parses its options, loads files, calls the pure analysis (:mod:`.events`,
+:mod:`.study`, :mod:`.compare`, :mod:`.multitest`) and writes and prints the result. Data
+come from ``--data`` (default ``$R2K_SHARED_DATA`` or ``../shared/data`` beside the repo):
+``index/RUT.csv`` (and ``index/SPX.csv`` for the placebo) and ``binance/*-1h.feather``.
+Outputs go to ``--out`` (default ``user_data/evidence/``). Nothing touches the network.
 """
 
 from __future__ import annotations
@@ -14,11 +16,9 @@ import os
 import shutil
 import tempfile
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -26,31 +26,34 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from ..adapter.offline import REPO_ROOT
 from ..config_file import caller_path
 from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES, Availability
-from ..core.gate import GateParams, pair_class
+from ..core.gate import GateParams
 from ..data.sources import read_daily_file
 from ..errors import ConfigError, RegimeError
-from .bootstrap import rng_for
-from .events import DEFAULT_GAP, ath_events, random_events, raw_events, russell_events
-from .forward import PriceGrid, forward_metrics, forward_paths, next_valid, price_grid
-from .report import (
-    StudySettings,
-    event_detail,
-    print_table,
-    study_table,
-    to_markdown,
-    write_outputs,
+from .compare import (
+    COMPARE_COLUMNS,
+    GATED_DEFAULTS,
+    GATED_OWN,
+    UNGATED,
+    evaluate_runs,
+    gate_note,
+    gated_label,
+    parse_timerange,
 )
+from .events import DEFAULT_GAP, ath_events, event_list, russell_events
+from .multitest import survival_summary
+from .report import StudySettings, print_table, to_markdown, write_outputs
+from .study import BASKET, StudyInput, StudyResult, average_paths, run_study
+
+__all__ = [
+    "COMPARE_COLUMNS", "GATED_DEFAULTS", "GATED_OWN", "UNGATED", "add_evidence_commands",
+    "default_data_dir", "evaluate_runs", "gate_note", "gated_label", "main", "parse_timerange",
+]
 
 DEFAULT_OUT = REPO_ROOT / "user_data" / "evidence"
 DEFAULT_PAIRS = ("BTC", "ETH", "SOL", "XRP", "ADA", "DOGE", "BNB", "LINK", "AVAX", "LTC")
-BASKET = "ALT"
 DEFAULT_TIMERANGE = "20180101-20250701"
 STRATEGY = "RussellRiskOn"
 STRATEGIES = REPO_ROOT / "user_data" / "strategies"
-GATED_DEFAULTS = "gated (defaults)"
-GATED_OWN = "gated (own parameters)"
-UNGATED = "ungated (all *_mode=off)"
-HOUR = pd.Timedelta(hours=1)
 
 
 def default_data_dir() -> Path:
@@ -137,20 +140,10 @@ def _add_events(subparsers: argparse._SubParsersAction) -> None:
 def _run_events(args: argparse.Namespace) -> int:
     root = _data_dir(args)
     daily, avail = _load_index(root, args.ticker_file, "^RUT", Availability(lag_minutes=args.lag))
-    params = _params(args)
-    if args.raw:
-        raw = raw_events(daily, args.lookback, params)
-        raw["last_session"], raw["n_raw"] = raw["session"], 1
-        events = raw.assign(available_at=pd.DatetimeIndex(avail)[raw["position"].to_numpy()])
-    else:
-        events = russell_events(daily, avail, args.lookback, params, args.gap)
-    sessions = pd.DatetimeIndex(events["session"])
-    keep = np.ones(len(events), dtype=bool)
-    if args.since and args.since != "all":
-        keep &= np.asarray(sessions >= pd.Timestamp(args.since))
-    if args.until:
-        keep &= np.asarray(sessions <= pd.Timestamp(args.until))
-    events = events.loc[keep].sort_values(["session", "kind"]).reset_index(drop=True)
+    since = None if not args.since or args.since == "all" else pd.Timestamp(args.since)
+    until = pd.Timestamp(args.until) if args.until else None
+    events = event_list(daily, avail, args.lookback, _params(args), args.gap, args.raw, since,
+                        until)
     shown = events.assign(
         session=pd.DatetimeIndex(events["session"]).strftime("%Y-%m-%d"),
         available_at=pd.DatetimeIndex(events["available_at"]).strftime("%Y-%m-%d %H:%M UTC"),
@@ -181,8 +174,8 @@ def _add_event_study(subparsers: argparse._SubParsersAction) -> None:
         description="Forward returns (and max gain / max drawdown) of BTC, ETH, each altcoin and "
         "an equal-weight altcoin basket after each Russell event kind, against every session "
         "start in the same period; block-bootstrap CI of the difference, random-date and "
-        "S&P 500 ATH placebos. Entry = open of the first 1h candle opening at or after the "
-        "event's availability time.",
+        "S&P 500 ATH placebos, Benjamini-Hochberg adjusted p-values. Entry = open of the first "
+        "1h candle opening at or after the event's availability time.",
     )
     _data_options(p)
     _threshold_options(p)
@@ -206,14 +199,6 @@ def _add_event_study(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_event_study)
 
 
-def _asset_rows(grid: PriceGrid, pairs: Sequence[str]) -> dict[str, list[int]]:
-    rows = {p: [grid.names.index(p)] for p in pairs}
-    alts = [grid.names.index(p) for p in pairs if pair_class(f"{p}/USDT") == "alt"]
-    if alts:
-        rows[BASKET] = alts
-    return rows
-
-
 def _progress(enabled: bool, console: Console) -> Progress:
     return Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
@@ -228,81 +213,38 @@ def _run_event_study(args: argparse.Namespace) -> int:
     console = _console()
     settings = StudySettings(tuple(args.horizons), args.seed, args.reps, args.draws, args.level,
                              args.block)
-    daily, avail = _load_index(root, args.ticker_file, "^RUT", Availability(lag_minutes=args.lag))
+    availability = Availability(lag_minutes=args.lag)
+    daily, avail = _load_index(root, args.ticker_file, "^RUT", availability)
     events = russell_events(daily, avail, args.lookback, _params(args), args.gap)
     if not args.no_spx:
-        spx, spx_avail = _load_index(
-            root, "index/SPX.csv", "^SPX", Availability(lag_minutes=args.lag)
-        )
+        spx, spx_avail = _load_index(root, "index/SPX.csv", "^SPX", availability)
         events = pd.concat([events, ath_events(spx, spx_avail, "spx_ath", args.gap, args.basis)],
                            ignore_index=True)
     candles = {p: _read_candles(root, p) for p in args.pairs}
-    grid = price_grid(candles, HOUR)
-
-    # starts: every session available inside the crypto data (and --start/--end)
-    slots = grid.slots(avail)
-    inside = (slots >= 0) & (slots < grid.size)
-    times = pd.DatetimeIndex(avail)
-    if args.start:
-        inside &= np.asarray(times >= pd.Timestamp(args.start, tz="UTC"))
-    if args.end:
-        inside &= np.asarray(times <= pd.Timestamp(args.end, tz="UTC"))
-    base_slots = slots[inside]
-    events["slot"] = grid.slots(pd.DatetimeIndex(events["available_at"]))
-    in_period = events["slot"].isin(base_slots)
-    outside = events.loc[~in_period]
-    events = events.loc[in_period].reset_index(drop=True)
-    n_ath = int((events["kind"] == "ath").sum())
-    rand = random_events(base_slots, n_ath, rng_for(args.seed, "random-events"))
-    pos_of_slot = {int(s): int(i) for s, i in zip(slots[inside], np.flatnonzero(inside),
-                                                   strict=True)}
-    rand_events = pd.DataFrame({
-        "kind": "random", "slot": rand,
-        "position": [pos_of_slot[int(s)] for s in rand],
-    })
-    rand_events["session"] = daily["session"].to_numpy()[rand_events["position"].to_numpy()]
-    rand_events["available_at"] = times[rand_events["position"].to_numpy()]
-    events = pd.concat([events, rand_events], ignore_index=True)
-
-    at_events = _at_events(args.at, daily, times, grid, base_slots)
-    widths = [int(h) * 24 for h in settings.horizons]
-    assets = _asset_rows(grid, args.pairs)
-    nv = next_valid(grid.prices)
-    forwards, entries, paths = {}, {}, {}
-    path_slots = np.concatenate([base_slots, events["slot"].to_numpy(np.int64)])
+    inp = StudyInput(
+        daily=daily, available_at=avail, events=events, candles=candles, settings=settings,
+        start=pd.Timestamp(args.start, tz="UTC") if args.start else None,
+        end=pd.Timestamp(args.end, tz="UTC") if args.end else None,
+        at=tuple(args.at), paths=not args.no_plots,
+    )
     with _progress(not args.no_progress, console) as progress:
-        task = progress.add_task("forward returns", total=len(assets))
-        for asset, rows in assets.items():
-            prices = grid.prices[rows]
-            forwards[asset] = forward_metrics(prices, base_slots, widths)
-            entry = nv[rows[0], np.minimum(base_slots, grid.size - 1)] if len(rows) == 1 \
-                else base_slots
-            entries[asset] = pd.DatetimeIndex(
-                [grid.start + int(e) * HOUR if e < grid.size else pd.NaT for e in entry]
-            )
-            if not args.no_plots and asset in ("BTC", "ETH", BASKET):
-                paths[asset] = forward_paths(prices, path_slots, max(widths), 24)
-            progress.advance(task)
-        table = study_table(forwards, base_slots, np.ones(base_slots.size, bool), events,
-                            settings)
-    detail = event_detail(forwards, base_slots, events, entries, settings.horizons)
-    at_detail = (event_detail(forwards, base_slots, at_events, entries, settings.horizons)
-                 if len(at_events) else pd.DataFrame())
+        task = progress.add_task("forward returns", total=len(args.pairs) + 1)
+        result = run_study(inp, lambda _asset: progress.advance(task))
 
     out = Path(args.out)
-    events_out = events.drop(columns=["position"]).assign(
-        first_candle=grid.times(events["slot"].to_numpy(np.int64))
+    events_out = result.events.drop(columns=["position"]).assign(
+        first_candle=result.grid.times(result.events["slot"].to_numpy("int64"))
     )
-    tables = {"study": table, "events": events_out, "event_returns": detail}
-    if len(at_detail):
-        tables["at_dates"] = at_detail
-    md = _study_markdown(table, at_detail, events, outside, args, grid, base_slots)
-    written = write_outputs(out, tables, md, "event_study.md")
+    tables = {"study": result.table, "events": events_out, "event_returns": result.detail}
+    if len(result.at_detail):
+        tables["at_dates"] = result.at_detail
+    written = write_outputs(out, tables, _study_markdown(result, args), "event_study.md")
     if not args.no_plots:
-        written += _study_plots(out, paths, events, base_slots, daily, candles, args)
-    _print_study(console, table, at_detail, settings)
-    console.print(f"events outside the measured period (not measured): {len(outside)}; "
-                  f"random placebo: {len(rand)} dates (seed {args.seed})")
+        written += _study_plots(out, result, daily, candles, args)
+    _print_study(console, result, settings)
+    console.print(f"events outside the measured period (not measured): {len(result.outside)}; "
+                  f"random placebo: {result.n_random} dates (seed {args.seed})")
+    console.print(survival_summary(result.table))
     console.print("wrote " + ", ".join(str(p) for p in written))
     console.print(f"event-study done in {time.monotonic() - t0:.1f} s")
     return 0
@@ -315,31 +257,15 @@ def _read_candles(root: Path, base: str) -> pd.DataFrame:
     return pd.read_feather(path)
 
 
-def _at_events(
-    dates: Sequence[str], daily: pd.DataFrame, times: pd.DatetimeIndex, grid: PriceGrid,
-    base_slots: np.ndarray,
-) -> pd.DataFrame:
-    rows = []
-    sessions = pd.DatetimeIndex(daily["session"])
-    for text in dates:
-        session = pd.Timestamp(text)
-        pos = sessions.get_indexer([session])[0]
-        if pos < 0:
-            raise ConfigError(f"--at {text}: not a session of the index file")
-        slot = int(grid.slots(times[[pos]])[0])
-        if slot not in set(base_slots.tolist()):
-            raise ConfigError(f"--at {text}: outside the crypto data / --start..--end")
-        rows.append({"kind": "at", "session": session, "available_at": times[pos], "slot": slot})
-    return pd.DataFrame(rows)
-
-
 STUDY_COLUMNS = ("kind", "horizon_days", "n_events", "n_past_end", "mean", "median", "hit",
                  "max_gain", "max_dd", "base_mean", "base_median", "base_hit", "diff", "ci_low",
-                 "ci_high", "p_placebo")
+                 "ci_high", "p_placebo", "p_bh")
+AT_COLUMNS = ["session", "asset", "entry_time", "horizon_days", "status", "ret", "max_gain",
+              "max_dd"]
 
 
-def _print_study(console: Console, table: pd.DataFrame, at_detail: pd.DataFrame,
-                 settings: StudySettings) -> None:
+def _print_study(console: Console, result: StudyResult, settings: StudySettings) -> None:
+    table, at_detail = result.table, result.at_detail
     for asset in ("BTC", "ETH", BASKET):
         part = table[table["asset"] == asset]
         if len(part):
@@ -349,25 +275,25 @@ def _print_study(console: Console, table: pd.DataFrame, at_detail: pd.DataFrame,
         part = at_detail[at_detail["asset"].isin(["BTC", "ETH", BASKET])]
         print_table(console, part.assign(session=part["session"].astype(str),
                                          entry_time=part["entry_time"].astype(str)),
-                    "Forward returns after selected sessions",
-                    ["session", "asset", "entry_time", "horizon_days", "status", "ret",
-                     "max_gain", "max_dd"])
+                    "Forward returns after selected sessions", AT_COLUMNS)
 
 
-def _study_markdown(table, at_detail, events, outside, args, grid, base_slots) -> str:
-    start = grid.start + int(base_slots[0]) * HOUR
-    end = grid.start + int(base_slots[-1]) * HOUR
+def _study_markdown(result: StudyResult, args: argparse.Namespace) -> str:
+    table, at_detail, events = result.table, result.at_detail, result.events
     lines = [
         "# Event study\n",
         f"Data: {args.ticker_file} and Binance 1h {', '.join(args.pairs)} "
         "(shared data folder, read-only). "
-        f"Starts from {start:%Y-%m-%d} to {end:%Y-%m-%d} ({base_slots.size} sessions). "
+        f"Starts from {result.first_start:%Y-%m-%d} to {result.last_start:%Y-%m-%d} "
+        f"({result.base_slots.size} sessions). "
         f"Thresholds: lookbacks {args.lookback}, margin {args.margin}, tolerance {args.tolerance},"
         f" window {args.window}, expiry {args.expiry}, basis {args.basis}; de-clustering gap "
         f"{args.gap} sessions; publication lag {args.lag:g} min. Seed {args.seed}, "
         f"{args.reps} bootstrap replicates, {args.draws} placebo draws, CI level {args.level}.\n",
         f"Events outside the measured period (index history before the crypto data, or "
-        f"outside --start/--end): {len(outside)}.\n",
+        f"outside --start/--end): {len(result.outside)}.\n",
+        survival_summary(table) + " (`p_bh`: Benjamini-Hochberg adjusted `p_placebo` within "
+        "its family; the placebo kinds form their own family).\n",
     ]
     for asset in table["asset"].unique():
         lines.append(f"\n## {asset}\n")
@@ -375,9 +301,7 @@ def _study_markdown(table, at_detail, events, outside, args, grid, base_slots) -
     if len(at_detail):
         lines.append("\n## Selected sessions\n")
         lines.append(to_markdown(
-            at_detail.assign(entry_time=at_detail["entry_time"].astype(str)),
-            ["session", "asset", "entry_time", "horizon_days", "status", "ret", "max_gain",
-             "max_dd"],
+            at_detail.assign(entry_time=at_detail["entry_time"].astype(str)), AT_COLUMNS,
         ))
     lines.append("\n## Events measured\n")
     ev = events.assign(session=pd.DatetimeIndex(events["session"]).strftime("%Y-%m-%d"),
@@ -387,21 +311,15 @@ def _study_markdown(table, at_detail, events, outside, args, grid, base_slots) -
     return "\n".join(lines)
 
 
-def _study_plots(out, paths, events, base_slots, daily, candles, args) -> list[Path]:
+def _study_plots(out: Path, result: StudyResult, daily, candles, args) -> list[Path]:
+    import numpy as np
+
     from .plots import plot_average_paths, plot_index_events
 
     written = []
-    n_base = base_slots.size
-    days = np.arange(next(iter(paths.values())).shape[1]) if paths else np.arange(0)
-    for asset, p in paths.items():
-        base = p[:n_base]
-        ev_paths = p[n_base:]
-        per_kind = {kind: ev_paths[(events["kind"] == kind).to_numpy()]
-                    for kind in dict.fromkeys(events["kind"])}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns near the end
-            band = (np.nanpercentile(base, 25, axis=0), np.nanpercentile(base, 75, axis=0))
-            centre = {"mean": np.nanmean(base, axis=0), "median": np.nanmedian(base, axis=0)}
+    first = next(iter(result.paths.values()), None)
+    days = np.arange(first.shape[1]) if first is not None else np.arange(0)
+    for asset, (per_kind, centre, band) in average_paths(result).items():
         for stat, suffix in (("mean", ""), ("median", "_median")):
             written.append(plot_average_paths(
                 days, per_kind, centre[stat], asset, out / f"paths_{asset}{suffix}.png", band,
@@ -413,7 +331,7 @@ def _study_plots(out, paths, events, base_slots, daily, candles, args) -> list[P
         close = close.resample("1D").last()
         rut = daily.set_index("session")["close"]
         rut = rut[rut.index >= close.index[0].tz_localize(None) - pd.Timedelta(days=200)]
-        marked = events[events["kind"] != "random"]
+        marked = result.events[result.events["kind"] != "random"]
         written.append(plot_index_events(
             rut, marked, close, out / "index_events.png",
             f"Russell 2000 events (gap {args.gap}, lookbacks {args.lookback}) and BTC",
@@ -457,18 +375,6 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_compare)
 
 
-def parse_timerange(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """``YYYYMMDD-YYYYMMDD`` -> (start, end) UTC midnights; both ends are required."""
-    try:
-        a, b = text.split("-")
-        start, end = pd.Timestamp(a, tz="UTC"), pd.Timestamp(b, tz="UTC")
-    except ValueError as exc:
-        raise ConfigError(f"--timerange must be YYYYMMDD-YYYYMMDD, got {text!r}") from exc
-    if end <= start:
-        raise ConfigError(f"--timerange end must follow its start, got {text!r}")
-    return start, end
-
-
 def _run_compare(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     root = _data_dir(args)
@@ -494,64 +400,6 @@ def _config_pairs() -> list[str]:
 
     config = json.loads(Path(CONFIG).read_text(encoding="utf-8"))
     return list(config["exchange"]["pair_whitelist"])
-
-
-def evaluate_runs(runs, candles, start_balance: float, fee: float):
-    """(metrics table, equity curves) for backtest runs plus BTC buy-and-hold."""
-    from .backtest import daily_marks
-    from .metrics import buy_and_hold_equity, equity_from_trades, exposure, performance
-
-    rows, curves = [], {}
-    first = next(iter(runs.values()))
-    marks = daily_marks(candles, first.start, first.end)
-    for name, run in runs.items():
-        curve = equity_from_trades(run.trades, marks, run.start_balance)
-        share = exposure(run.trades["open_date"], run.trades["close_date"], run.start, run.end) \
-            if len(run.trades) else 0.0
-        row = {"run": name, **performance(curve, len(run.trades), share)}
-        profit = run.trades["profit_ratio"] if len(run.trades) else pd.Series(dtype=float)
-        row["avg_trade"] = float(profit.mean()) if len(profit) else np.nan
-        row["win_rate"] = float((profit > 0).mean()) if len(profit) else np.nan
-        row["ft_profit_total"] = run.ft_stats.get("profit_total", np.nan)
-        row["ft_max_drawdown"] = -abs(run.ft_stats.get("max_drawdown_account", np.nan))
-        rows.append(row)
-        curves[name] = curve
-    if "BTC/USDT" in candles:
-        btc = candles["BTC/USDT"]
-        dates = pd.DatetimeIndex(btc["date"])
-        entry = float(btc["open"].to_numpy()[np.searchsorted(dates, first.start)])
-        curve = buy_and_hold_equity(marks["BTC/USDT"], entry, start_balance, fee)
-        row = {"run": "BTC buy-and-hold", **performance(curve, 1, 1.0)}
-        row |= {"avg_trade": row["total_return"], "win_rate": float(row["total_return"] > 0),
-                "ft_profit_total": np.nan, "ft_max_drawdown": np.nan}
-        rows.append(row)
-        curves["BTC buy-and-hold"] = curve
-    return pd.DataFrame(rows), curves
-
-
-COMPARE_COLUMNS = ("run", "trades", "total_return", "cagr", "max_drawdown", "sharpe", "sortino",
-                   "calmar", "exposure", "avg_trade", "win_rate", "ft_profit_total",
-                   "ft_max_drawdown")
-
-
-def gated_label(gate: dict[str, object]) -> str:
-    """The gated run's name: "gated (defaults)" when every russell parameter in effect is the
-    spec's default, else "gated (own parameters)" (pure)."""
-    from .backtest import gated_params
-
-    return GATED_DEFAULTS if gate == gated_params() else GATED_OWN
-
-
-def gate_note(gate: dict[str, object]) -> str:
-    """One line naming the gated run's russell parameters that differ from the defaults."""
-    from .backtest import gated_params
-
-    changed = {k: v for k, v in gate.items() if gated_params().get(k) != v}
-    if not changed:
-        return "gate parameters: the defaults"
-    return "gate parameters other than the defaults: " + ", ".join(
-        f"{k}={v}" for k, v in changed.items()
-    )
 
 
 def _compare_once(args, root, pairs, start, end, out, work, console) -> None:

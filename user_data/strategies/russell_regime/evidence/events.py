@@ -151,3 +151,32 @@ def in_window(
     if end is not None:
         keep &= np.asarray(avail <= pd.Timestamp(end))
     return events.loc[keep].reset_index(drop=True)
+
+
+def event_list(
+    daily: pd.DataFrame,
+    available_at: pd.DatetimeIndex,
+    lookbacks: Sequence[int],
+    params: GateParams,
+    gap: int = DEFAULT_GAP,
+    raw: bool = False,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """The ``events`` command's list: de-clustered events (or every raw one, each its own
+    episode) with ``available_at``, sessions in ``[since, until]``, sorted by session, kind."""
+    if raw:
+        events = raw_events(daily, lookbacks, params)
+        events["last_session"], events["n_raw"] = events["session"], 1
+        events = events.assign(
+            available_at=pd.DatetimeIndex(available_at)[events["position"].to_numpy()]
+        )
+    else:
+        events = russell_events(daily, available_at, lookbacks, params, gap)
+    sessions = pd.DatetimeIndex(events["session"])
+    keep = np.ones(len(events), dtype=bool)
+    if since is not None:
+        keep &= np.asarray(sessions >= pd.Timestamp(since))
+    if until is not None:
+        keep &= np.asarray(sessions <= pd.Timestamp(until))
+    return events.loc[keep].sort_values(["session", "kind"]).reset_index(drop=True)
