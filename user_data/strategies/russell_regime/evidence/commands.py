@@ -29,6 +29,7 @@ from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES, Availability
 from ..core.gate import GateParams
 from ..data.sources import read_daily_file
 from ..errors import ConfigError, RegimeError
+from .alignment import ConfirmationSeries, confirmed_events
 from .compare import (
     COMPARE_COLUMNS,
     GATED_DEFAULTS,
@@ -54,6 +55,8 @@ DEFAULT_PAIRS = ("BTC", "ETH", "SOL", "XRP", "ADA", "DOGE", "BNB", "LINK", "AVAX
 DEFAULT_TIMERANGE = "20180101-20250701"
 STRATEGY = "RussellRiskOn"
 STRATEGIES = REPO_ROOT / "user_data" / "strategies"
+DEFAULT_CONFIRM = ("vix", "lead", "value")
+VIX_CLOSE_OFFSET = 15  # the VIX closes at 16:15 New York, 15 minutes after the NYSE
 
 
 def default_data_dir() -> Path:
@@ -97,6 +100,87 @@ def _threshold_options(parser: argparse.ArgumentParser) -> None:
                         help="index file inside --data (default index/RUT.csv)")
 
 
+def _confirmation_options(parser: argparse.ArgumentParser) -> None:
+    from ..core.confirmations import (
+        LEAD_RULES,
+        VALUE_RULES,
+        VIX_RULES,
+        FlowsParams,
+        LeadParams,
+        ValueParams,
+        VixParams,
+    )
+
+    vix, lead, value, flows = VixParams(), LeadParams(), ValueParams(), FlowsParams()
+    parser.add_argument(
+        "--confirm", nargs="*", choices=("vix", "lead", "value", "flows"),
+        default=list(DEFAULT_CONFIRM),
+        help="confirmations measured as <kind>+<key> (default: vix lead value; flows needs "
+        "--flows-file: the shared data hold no ETF flows history); none: --confirm")
+    parser.add_argument("--vix-rule", choices=VIX_RULES, default=vix.rule)
+    parser.add_argument("--vix-level", type=float, default=vix.level)
+    parser.add_argument("--vix-window", type=int, default=vix.window)
+    parser.add_argument("--lead-rule", choices=LEAD_RULES, default=lead.rule,
+                        help="small caps leading: RUT/SPX ratio rule")
+    parser.add_argument("--lead-window", type=int, default=lead.window)
+    parser.add_argument("--value-rule", choices=VALUE_RULES, default=value.rule,
+                        help="value vs core: IWN near its high, or the IWN/IWM ratio")
+    parser.add_argument("--value-tolerance", type=float, default=value.tolerance)
+    parser.add_argument("--value-window", type=int, default=value.window)
+    parser.add_argument("--flows-file", type=Path, default=None,
+                        help="daily flows CSV (date,flow; one row per NYSE session) for "
+                        "--confirm flows")
+    parser.add_argument("--flows-window", type=int, default=flows.window)
+    parser.add_argument("--flows-threshold", type=float, default=flows.threshold)
+
+
+def _confirmations(args: argparse.Namespace, root: Path) -> tuple[ConfirmationSeries, ...]:
+    """Load and evaluate each ``--confirm`` series from ``<data>/index`` (or --flows-file)."""
+    from ..core import confirmations as cf
+
+    lag = args.lag
+    out = []
+    try:
+        for key in dict.fromkeys(args.confirm or ()):
+            if key == "vix":
+                params = cf.VixParams(args.vix_rule, args.vix_level, args.vix_window)
+                is_open = cf.vix_open(_read_index(root, "VIX", "^VIX"), params)
+                avail = Availability(lag_minutes=lag, close_offset_minutes=VIX_CLOSE_OFFSET)
+                note = f"^VIX {params.rule} (level {params.level:g}, window {params.window})"
+            elif key == "lead":
+                params = cf.LeadParams(args.lead_rule, args.lead_window)
+                is_open = cf.lead_open(_read_index(root, "RUT", "^RUT"),
+                                       _read_index(root, "SPX", "^SPX"), params)
+                avail = Availability(lag_minutes=lag)
+                note = f"^RUT/^SPX {params.rule} (window {params.window})"
+            elif key == "value":
+                params = cf.ValueParams(args.value_rule, args.value_tolerance, args.value_window)
+                core = None if params.rule == "high" else _read_index(root, "IWM", "IWM")
+                is_open = cf.value_open(_read_index(root, "IWN", "IWN"), core, params)
+                avail = Availability(lag_minutes=lag)
+                note = (f"IWN {params.rule} (tolerance {params.tolerance:g}, window "
+                        f"{params.window})" + ("" if core is None else " vs IWM"))
+            else:
+                if args.flows_file is None:
+                    raise ConfigError("--confirm flows needs --flows-file (date,flow CSV): the "
+                                      "shared data hold no ETF flows or shares-outstanding "
+                                      "history, and none is made up")
+                params = cf.FlowsParams(args.flows_window, args.flows_threshold)
+                path = caller_path(args.flows_file)
+                flows = cf.validate_flows(pd.read_csv(path), "flows", "XNYS")
+                is_open = cf.flows_open(flows, params)
+                avail = Availability(lag_minutes=lag)
+                note = f"flows {path.name} (window {params.window}, > {params.threshold:g})"
+            out.append(ConfirmationSeries(key, is_open, avail.available_at(is_open.index), note))
+    except ValueError as exc:  # a bad rule parameter: one line naming it
+        raise ConfigError(str(exc)) from exc
+    return tuple(out)
+
+
+def _read_index(root: Path, name: str, ticker: str) -> pd.DataFrame:
+    return read_daily_file(root / "index" / f"{name}.csv", ticker)
+
+
 def _params(args: argparse.Namespace) -> GateParams:
     return GateParams(margin=args.margin, tolerance=args.tolerance, window=args.window,
                       expiry=args.expiry, basis=args.basis)
@@ -129,6 +213,7 @@ def _add_events(subparsers: argparse._SubParsersAction) -> None:
     )
     _data_options(p)
     _threshold_options(p)
+    _confirmation_options(p)
     p.add_argument("--since", default="2017-01-01",
                    help="first session to list (default 2017-01-01; 'all' for every session)")
     p.add_argument("--until", default=None, help="last session to list")
@@ -144,6 +229,12 @@ def _run_events(args: argparse.Namespace) -> int:
     until = pd.Timestamp(args.until) if args.until else None
     events = event_list(daily, avail, args.lookback, _params(args), args.gap, args.raw, since,
                         until)
+    confirmations = _confirmations(args, root)
+    if confirmations:  # entry: the first 1h candle open at or after the event's availability
+        entry = pd.DatetimeIndex(events["available_at"]).ceil("h")
+        events = pd.concat([events, confirmed_events(events, entry, confirmations)],
+                           ignore_index=True).sort_values(["session", "kind"], kind="stable")
+        events = events.reset_index(drop=True)
     shown = events.assign(
         session=pd.DatetimeIndex(events["session"]).strftime("%Y-%m-%d"),
         available_at=pd.DatetimeIndex(events["available_at"]).strftime("%Y-%m-%d %H:%M UTC"),
@@ -158,6 +249,8 @@ def _run_events(args: argparse.Namespace) -> int:
     print_table(console, shown.astype({"close": str, "level": str, "n_raw": str}), title, cols)
     counts = events.groupby("kind").size()
     console.print("counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for conf in confirmations:
+        console.print(f"+{conf.key}: {conf.note}, open at the entry candle")
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         events.to_csv(args.csv, index=False)
@@ -179,6 +272,7 @@ def _add_event_study(subparsers: argparse._SubParsersAction) -> None:
     )
     _data_options(p)
     _threshold_options(p)
+    _confirmation_options(p)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     p.add_argument("--pairs", nargs="+", default=list(DEFAULT_PAIRS), help="base currencies")
     p.add_argument("--horizons", type=int, nargs="+", default=[7, 30, 90, 180, 365],
@@ -226,6 +320,7 @@ def _run_event_study(args: argparse.Namespace) -> int:
         start=pd.Timestamp(args.start, tz="UTC") if args.start else None,
         end=pd.Timestamp(args.end, tz="UTC") if args.end else None,
         at=tuple(args.at), paths=not args.no_plots,
+        confirmations=_confirmations(args, root),
     )
     with _progress(not args.no_progress, console) as progress:
         task = progress.add_task("forward returns", total=len(args.pairs) + 1)
@@ -244,6 +339,8 @@ def _run_event_study(args: argparse.Namespace) -> int:
     _print_study(console, result, settings)
     console.print(f"events outside the measured period (not measured): {len(result.outside)}; "
                   f"random placebo: {result.n_random} dates (seed {args.seed})")
+    for conf in inp.confirmations:
+        console.print(f"+{conf.key}: {conf.note}")
     console.print(survival_summary(result.table))
     console.print("wrote " + ", ".join(str(p) for p in written))
     console.print(f"event-study done in {time.monotonic() - t0:.1f} s")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..core.gate import pair_class
 from ..errors import ConfigError
+from .alignment import ConfirmationSeries, confirmed_events
 from .bootstrap import rng_for
 from .events import random_events
 from .forward import PriceGrid, forward_metrics, forward_paths, next_valid, price_grid
@@ -40,7 +41,8 @@ class StudyInput:
     row; ``events``: ``kind, session, available_at`` (+ any other columns, e.g. ``position``);
     ``candles``: ``{base: frame with date, open}`` (1h); ``start``/``end``: UTC bounds of the
     start times (None = open); ``at``: extra sessions to report (``YYYY-MM-DD``);
-    ``paths``: also compute the average paths for the plots.
+    ``paths``: also compute the average paths for the plots; ``confirmations``: each adds
+    the kinds ``<kind>+<key>`` (:func:`.alignment.confirmed_events`, at the entry time).
     """
 
     daily: pd.DataFrame
@@ -52,6 +54,7 @@ class StudyInput:
     end: pd.Timestamp | None = None
     at: tuple[str, ...] = ()
     paths: bool = True
+    confirmations: tuple[ConfirmationSeries, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,10 @@ def run_study(inp: StudyInput, advance: Callable[[str], None] | None = None) -> 
     in_period = events["slot"].isin(base_slots)
     outside = events.loc[~in_period]
     events = events.loc[in_period].reset_index(drop=True)
+    if inp.confirmations:
+        entry = grid.times(events["slot"].to_numpy(np.int64))
+        confirmed = confirmed_events(events, entry, inp.confirmations, PLACEBO_KINDS)
+        events = pd.concat([events, confirmed], ignore_index=True)
     n_ath = int((events["kind"] == "ath").sum())
     rand = random_events(base_slots, n_ath, rng_for(settings.seed, "random-events"))
     pos_of_slot = {int(s): int(i) for s, i in zip(base_slots, base_pos, strict=True)}
