@@ -269,12 +269,21 @@ def validate_flows(frame: pd.DataFrame, ticker: str, calendar: str | None = None
         i = int(np.flatnonzero(bad)[0])
         more = f" ({int(bad.sum())} rows)" if bad.sum() > 1 else ""
         raise DataValidationError(
-            ticker, f"flow is not a finite number: {raw_flow.iloc[i]!r}{more}", sessions[i]
+            ticker, f"flow is not a finite number: {_shown(raw_flow.iloc[i])}{more}", sessions[i]
         )
     if calendar is not None:
         check_sessions(sessions, ticker, calendar)
         _check_no_gaps(sessions, ticker, calendar)
     return pd.DataFrame({"session": sessions, "flow": flow})
+
+
+def _shown(value: object) -> str:
+    """A cell as the user wrote it: text quoted, numbers plain, an empty cell ``empty``."""
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, float | np.floating):
+        return "empty" if np.isnan(value) else f"{float(value):g}"
+    return repr(value)
 
 
 def _flow_sessions(values: pd.Series, ticker: str) -> pd.DatetimeIndex:
