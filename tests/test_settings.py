@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from freqtrade.configuration import Configuration
 from freqtrade.enums import RunMode
@@ -139,3 +140,96 @@ def test_backtest_mode_without_cache_or_file_fails_with_instructions(tmp_path):
     """Backtest/hyperopt load the index when the strategy is built: one freqtrade error."""
     with pytest.raises(OperationalException, match="no cached index data .* russell_regime down"):
         StrategyResolver.load_strategy(_freqtrade_config(tmp_path))
+
+
+# -- confirmations ---------------------------------------------------------------------------
+
+
+def _confirmations(spec) -> RegimeSettings:
+    return settings_from_config({"russell_regime": {"confirmations": spec}})
+
+
+def test_confirmations_are_off_by_default() -> None:
+    settings = settings_from_config({})
+    assert settings.confirmations == {} and settings.enabled_confirmations == ()
+    assert _confirmations({"vix": False, "lead": {"enabled": False}}).enabled_confirmations == ()
+
+
+def test_confirmation_defaults_and_publication_times() -> None:
+    from russell_regime.core.confirmations import LeadParams, ValueParams, VixParams
+
+    settings = settings_from_config(
+        {"russell_regime": {"publication_lag_minutes": 20, "confirmations": {
+            "flows": {"source": "file", "path": "flows.csv"}, "vix": True, "value": {},
+            "lead": {"ticker": "IWM", "versus": "SPY", "rule": "high", "window": "60"},
+        }}}
+    )
+    assert settings.enabled_confirmations == ("vix", "lead", "value", "flows")
+    vix, lead, value, flows = (settings.confirmations[k] for k in settings.enabled_confirmations)
+    assert (vix.ticker, vix.tickers, vix.params) == ("^VIX", ("^VIX",), VixParams())
+    assert (vix.close_offset_minutes, vix.publication_lag_minutes) == (15.0, 20.0)
+    assert lead.tickers == ("IWM", "SPY") and lead.params == LeadParams("high", 60)
+    assert lead.close_offset_minutes == 0.0
+    assert value.tickers == ("IWN",) and value.params == ValueParams()  # rule high: no versus
+    assert flows.tickers == ("IWM",) and flows.path == Path("flows.csv")
+    assert all(c.required for c in settings.confirmations.values())
+    day = pd.DatetimeIndex(["2024-07-01"])
+    assert vix.availability.available_at(day)[0] == pd.Timestamp("2024-07-01 20:35", tz="UTC")
+    assert lead.availability.available_at(day)[0] == pd.Timestamp("2024-07-01 20:20", tz="UTC")
+
+
+def test_value_ratio_rule_loads_the_core_series_and_overrides_apply() -> None:
+    value = _confirmations({"value": {
+        "rule": "ratio_change", "window": 10, "source": "file", "path": "iwn.csv",
+        "versus_path": "iwm.csv", "required": "false", "close_offset_minutes": 5,
+        "publication_lag_minutes": 0,
+    }}).confirmations["value"]
+    assert value.tickers == ("IWN", "IWM") and value.versus_path == Path("iwm.csv")
+    assert value.required is False
+    assert value.availability.available_at(pd.DatetimeIndex(["2024-12-02"]))[0] == pd.Timestamp(
+        "2024-12-02 21:05", tz="UTC"
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "named"),
+    [
+        ({"volume": {}}, "unknown confirmation 'volume' (one of vix, lead, value, flows)"),
+        ({"lead": {"colour": "red"}}, "unknown key 'confirmations.lead.colour'"),
+        ({"vix": {"versus": "^GSPC"}}, "unknown key 'confirmations.vix.versus'"),
+        ({"vix": {"level": -1}}, "confirmations.vix.level=-1: vix level must be > 0"),
+        ({"vix": {"level": "calm"}}, "confirmations.vix.level='calm'"),
+        ({"vix": {"rule": "median"}}, "confirmations.vix.rule='median': must be one of level, ma"),
+        ({"lead": {"window": 2.5}}, "confirmations.lead.window=2.5: must be a whole number"),
+        ({"lead": {"window": 0}}, "confirmations.lead.window=0: window must be between 1"),
+        ({"value": {"tolerance": 1.5}}, "confirmations.value.tolerance=1.5"),
+        ({"flows": {"threshold": "nan"}}, "confirmations.flows.threshold='nan'"),
+        ({"flows": {"source": "file"}}, "confirmations.flows: source='file' needs 'path'"),
+        ({"lead": {"source": "file", "path": "rut.csv"}}, "needs 'versus_path' (^GSPC file)"),
+        ({"vix": {"source": "ftp"}}, "confirmations.vix.source='ftp'"),
+        ({"vix": {"ticker": ""}}, "confirmations.vix.ticker=''"),
+        ({"vix": {"required": "maybe"}}, "confirmations.vix.required='maybe'"),
+        ({"vix": {"close_offset_minutes": -5}}, "confirmations.vix.close_offset_minutes=-5"),
+        ({"vix": {"publication_lag_minutes": 5000}}, "publication_lag_minutes=5000"),
+        ({"vix": "maybe"}, "confirmations.vix='maybe': must be an object or true/false"),
+        ({"vix": [1]}, "confirmations.vix=[1]: must be an object or true/false"),
+        (["vix"], "confirmations=['vix']: must be an object"),
+    ],
+)
+def test_bad_confirmation_is_named_in_one_line(spec, named) -> None:
+    with pytest.raises(ConfigError, match="invalid russell_regime config") as info:
+        _confirmations(spec)
+    assert named in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_disabled_confirmation_is_still_validated() -> None:
+    with pytest.raises(ConfigError, match="confirmations.vix.level=0"):
+        _confirmations({"vix": {"enabled": False, "level": 0}})
+
+
+def test_confirmations_from_freqtrade_env_vars(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__CONFIRMATIONS__VIX__LEVEL", "18.5")
+    monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__CONFIRMATIONS__VIX__RULE", "level")
+    settings = settings_from_config(_freqtrade_config(tmp_path))
+    assert settings.enabled_confirmations == ("vix",)
+    assert settings.confirmations["vix"].params.level == 18.5
