@@ -134,11 +134,13 @@ def _confirmation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flows-threshold", type=float, default=flows.threshold)
 
 
-def _confirmations(args: argparse.Namespace, root: Path) -> tuple[ConfirmationSeries, ...]:
+def _confirmations(
+    args: argparse.Namespace, root: Path, lag: float | None = None
+) -> tuple[ConfirmationSeries, ...]:
     """Load and evaluate each ``--confirm`` series from ``<data>/index`` (or --flows-file)."""
     from ..core import confirmations as cf
 
-    lag = args.lag
+    lag = args.lag if lag is None else lag
     out = []
     try:
         for key in dict.fromkeys(args.confirm or ()):
@@ -447,8 +449,10 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
         "RussellGateMixin (--strategy, default RussellRiskOn) with its gate as loaded (its "
         "defaults, or its <Strategy>.json) and with every class off (the same strategy with "
         "btc_mode, eth_mode and alt_mode = off), plus BTC buy-and-hold, on the same pairs and "
-        "timerange. --walk-forward: hyperopt the russell space on rolling training windows and "
-        "report only the out-of-sample windows.",
+        "timerange; then the same-exposure random-gate control: where the gate (and the gate "
+        "with each --confirm) falls among random gates open as often, in spells as long, "
+        "applied to the ungated run's trades. --walk-forward: hyperopt the russell space on "
+        "rolling training windows and report only the out-of-sample windows.",
     )
     _data_options(p)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
@@ -466,7 +470,11 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--test-months", type=int, default=6)
     p.add_argument("--epochs", type=int, default=30, help="hyperopt epochs per window")
     p.add_argument("--loss", default="SharpeHyperOptLoss", help="hyperopt loss class")
-    p.add_argument("--seed", type=int, default=7, help="hyperopt random state (window i: +i)")
+    p.add_argument("--seed", type=int, default=7,
+                   help="hyperopt random state (window i: +i) and random-gate seed")
+    p.add_argument("--random-gates", type=int, default=500,
+                   help="same-exposure random gates of the control (0: no control; default 500)")
+    _confirmation_options(p)
     p.add_argument("--no-plots", action="store_true", help="no PNG plot")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
     p.set_defaults(func=_run_compare)
@@ -544,7 +552,75 @@ def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
         from .plots import plot_equity
 
         written.append(plot_equity(curves, out / "compare_equity.png", title))
+    if args.random_gates > 0:
+        written += _random_gate_control(args, root, config, runs, out, console)
     console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+CONTROL_COLUMNS = ("gate", "metric", "real", "random_mean", "random_median", "random_p05",
+                   "random_p95", "percentile", "p_random", "n_random", "exposure")
+
+
+def _control_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Values as text: 4 significant digits, percentile with one decimal, exposure in %."""
+    out = table.copy().astype(object)
+    for col in ("real", "random_mean", "random_median", "random_p05", "random_p95"):
+        out[col] = [f"{v:+.4g}" if pd.notna(v) else "–" for v in table[col]]
+    out["percentile"] = [f"{v:.1f}" if pd.notna(v) else "–" for v in table["percentile"]]
+    out["p_random"] = [f"{v:.3f}" if pd.notna(v) else "–" for v in table["p_random"]]
+    out["exposure"] = [f"{100 * v:.1f}%" for v in table["exposure"]]
+    out["n_random"] = table["n_random"].astype(str)
+    return out
+
+
+def _random_gate_control(args, root, config, runs, out, console) -> list[Path]:
+    """The same-exposure random-gate control (:mod:`.random_gate`) of the gated run's gate
+    and of the gate with each ``--confirm``, on the ungated run's trades."""
+    from freqtrade.exchange import timeframe_to_seconds
+
+    from ..core.gate import pair_class
+    from ..settings import settings_from_config
+    from .alignment import class_gate_masks
+    from .random_gate import ControlInput, gate_control
+
+    t = time.monotonic()
+    settings = settings_from_config(config)
+    availability = settings.availability
+    daily = read_daily_file(Path(settings.path), settings.ticker)
+    avail = availability.available_at(daily["session"])
+    gated, ungated = runs[next(iter(runs))], runs[UNGATED]
+    timeframe = pd.Timedelta(seconds=timeframe_to_seconds(config["timeframe"]))
+    grid = pd.date_range(ungated.start, ungated.end - timeframe, freq=timeframe)
+    classes = {p: pair_class(p) for p in config["exchange"]["pair_whitelist"]}
+    confirmations = _confirmations(args, root, settings.publication_lag_minutes)
+    variants = {"gate": ()} | {f"gate+{c.key}": (c,) for c in confirmations}
+    summaries, draws = [], []
+    for label, confs in variants.items():
+        masks = class_gate_masks(daily, avail, dict(gated.gate), grid, timeframe, confs,
+                                 settings.price_basis)
+        inp = ControlInput(grid, masks, ungated.trades, classes, timeframe, args.random_gates,
+                           args.seed)
+        summary, drawn = gate_control(inp, label)
+        summaries.append(summary)
+        draws.append(drawn)
+    table = pd.concat(summaries, ignore_index=True)
+    check = (f"the gated backtest: {len(gated.trades)} trades, profit "
+             f"{gated.trades['profit_ratio'].sum():+.4f} (sum of trade returns); the gate as a "
+             f"filter on the ungated trades: {int(table.iloc[0]['real'])} trades, profit "
+             f"{table.iloc[1]['real']:+.4f}")
+    title = (f"Same-exposure random-gate control: {args.random_gates} random gates per row "
+             f"(seed {args.seed}), on the {len(ungated.trades)} trades of the ungated run")
+    shown = _control_display(table)
+    print_table(console, shown, title, CONTROL_COLUMNS)
+    console.print(check)
+    for conf in confirmations:
+        console.print(f"+{conf.key}: {conf.note}")
+    console.print(f"random-gate control in {time.monotonic() - t:.1f} s")
+    md = (f"# Random-gate control\n\n{title}\n\n{check}\n\n"
+          + to_markdown(shown, CONTROL_COLUMNS))
+    return write_outputs(out, {"compare_random_gates": table,
+                               "compare_random_draws": pd.concat(draws, ignore_index=True)},
+                         md, "compare_random_gates.md")
 
 
 def _ungated() -> dict[str, object]:
