@@ -93,13 +93,15 @@ class _Fetch:
     abandoned: bool = False
     overdue: bool = False
     thread: threading.Thread | None = None
+    run: weakref.WeakMethod | None = None  # the LiveRegime's fetch (a worker may be shared)
 
 
 class _Worker:
     """A daemon thread running fetch jobs one at a time. Started ahead of use, so handing it a
     job is a queue put: ``Thread.start()`` waits until the new thread runs, which on a loaded
     machine took milliseconds of the bot loop. It ends after an abandoned job (it may be hung;
-    a new worker takes over) or on ``None``."""
+    a new worker takes over) or on ``None``. Several LiveRegimes (the index and each
+    confirmation series) may share one: each job carries its own fetch."""
 
     def __init__(self, run: Callable[[_Fetch], None]) -> None:
         self.jobs: queue.SimpleQueue[_Fetch | None] = queue.SimpleQueue()
@@ -116,7 +118,7 @@ class _Worker:
 
 def _serve(jobs: queue.SimpleQueue, run_ref: weakref.WeakMethod) -> None:
     while (job := jobs.get()) is not None:
-        run = run_ref()  # weak: an idle worker does not keep its LiveRegime alive
+        run = (job.run or run_ref)()  # weak: an idle worker keeps no LiveRegime alive
         if run is None:
             job.error = "live refresh shut down"
             job.done.set()
@@ -130,24 +132,28 @@ def _serve(jobs: queue.SimpleQueue, run_ref: weakref.WeakMethod) -> None:
 class LiveRegime:
     """Keeps ``provider``'s daily frame fresh in live / dry-run (see the module doc).
 
-    ``params_for(pair_class)`` gives each class's current gate thresholds (for notifications);
-    ``notify(text)`` sends a message (e.g. ``dp.send_msg``); ``source`` replaces the configured
-    source (tests inject a fake yfinance this way); ``clock`` is the monotonic clock used to
-    time fetches; ``lock_timeout`` bounds the worker's wait for the cache file lock (default
-    ``download.LOCK_TIMEOUT_SECONDS``).
+    ``params_for(pair_class)`` gives each class's current gate thresholds (for notifications;
+    None: a confirmation series, no gate notifications); ``notify(text)`` sends a message (e.g.
+    ``dp.send_msg``); ``source`` replaces the configured source (tests inject a fake yfinance
+    this way); ``clock`` is the monotonic clock used to time fetches; ``lock_timeout`` bounds
+    the worker's wait for the cache file lock (default ``download.LOCK_TIMEOUT_SECONDS``);
+    ``worker_of``: another LiveRegime whose worker thread runs this one's fetches too (one
+    worker for the index and every confirmation series; fetches queue behind each other).
     """
 
     def __init__(
         self,
         provider: RegimeProvider,
-        params_for: ParamsFor,
+        params_for: ParamsFor | None,
         notify: Notify | None = None,
         source: DailySource | None = None,
         abandon_after: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         lock_timeout: float | None = None,
+        worker_of: LiveRegime | None = None,
     ) -> None:
         self.provider = provider
+        self._owner = worker_of
         self.settings = provider.settings
         self.params_for = params_for
         self.notify = notify
@@ -280,16 +286,42 @@ class LiveRegime:
         self._logged.discard("paused")
         worker = self._ensure_worker()  # started already, except after an abandoned fetch
         base = self.provider.daily if self.provider.loaded else None
-        job = _Fetch(now=now, base=base, force_write=self._cache_behind, started=self._clock())
+        job = _Fetch(now=now, base=base, force_write=self._cache_behind, started=self._clock(),
+                     run=weakref.WeakMethod(self._fetch))
         job.thread = worker.thread
         self._job = job
         worker.jobs.put(job)
 
     def _ensure_worker(self) -> _Worker:
+        if self._owner is not None:
+            return self._owner._ensure_worker()
         if self._worker is None or not self._worker.thread.is_alive():
             self._worker = _Worker(self._fetch)
             weakref.finalize(self, self._worker.stop)
         return self._worker
+
+    def _handover(self, hung: _Worker) -> None:
+        """Replace the (hung) worker: jobs of other series queued behind the abandoned one go
+        to a new worker; the old one ends if its job ever returns."""
+        self._worker = None
+        waiting: list[_Fetch] = []
+        while True:
+            try:
+                queued = hung.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if queued is not None:
+                waiting.append(queued)
+        for queued in waiting:  # the abandoned job (if not started yet) stays with the old one
+            if queued.abandoned:
+                hung.jobs.put(queued)
+        waiting = [queued for queued in waiting if not queued.abandoned]
+        hung.stop()
+        if waiting:
+            worker = self._ensure_worker()
+            for queued in waiting:
+                queued.thread = worker.thread
+                worker.jobs.put(queued)
 
     def _watch(self, job: _Fetch) -> None:
         elapsed = self._clock() - job.started
@@ -302,9 +334,9 @@ class LiveRegime:
             )
         if elapsed > self.abandon_after:
             job.abandoned = True  # the worker writes nothing after this (see _fetch)
-            if self._worker is not None:  # it ends with this job; the next fetch gets a new one
-                self._worker.stop()
-                self._worker = None
+            owner = self._owner or self
+            if owner._worker is not None:  # it ends with this job; the next fetch gets a new one
+                owner._handover(owner._worker)
             self._abandoned.append(job)
             self._job = None
             reason = f"fetch or cache write hung for {elapsed:.0f} s and was abandoned"
@@ -404,6 +436,8 @@ class LiveRegime:
 
     def _gate_states(self) -> dict[str, GateState | None]:
         daily = self.provider.daily
+        if self.params_for is None:  # a confirmation series: no gate of its own
+            return {}
         states: dict[str, GateState | None] = dict.fromkeys(PAIR_CLASSES)
         if not self.provider.loaded:
             return states

@@ -66,11 +66,19 @@ from freqtrade.util.datetime_helpers import dt_now
 
 from ..core.align import gather, gather_categorical, positions_from_available_at
 from ..core.gate import GateParams, pair_class
-from ..core.refresh import BLOCK, IGNORE, POLICY_EFFECT, entry_override
+from ..core.refresh import BLOCK, IGNORE, POLICY_EFFECT, entry_override, staleness
 from ..errors import ConfigError, RegimeError
 from ..settings import settings_from_config
+from .confirm import Confirmation, FlowsFile, confirmations_for
 from .live import LiveRegime
-from .params import GATE_PARAMS, is_generated, russell_parameters
+from .params import (
+    CONFIRM_PARAMS,
+    GATE_PARAMS,
+    confirmation_parameters,
+    confirmation_params,
+    is_generated,
+    russell_parameters,
+)
 from .params import gate_params as make_gate_params
 from .provider import RegimeProvider
 
@@ -91,6 +99,10 @@ GATE = "r2k_gate"
 GATE_TAG = "r2k_gate_tag"
 RISK_OFF_TAG = "r2k_risk_off"
 STALE_IGNORED = "stale_ignored"
+# Runmodes whose frames carry each confirmation's audit columns (r2k_<key>_session,
+# r2k_<key>_available_at, r2k_<key>); backtest / hyperopt frames stay within the r2k_* memory
+# budget and give them on demand (russell_confirmation_audit).
+AUDIT_MODES = (RunMode.PLOT, RunMode.WEBSERVER, RunMode.DRY_RUN, RunMode.LIVE)
 
 
 class RussellGateMixin:
@@ -130,6 +142,17 @@ class RussellGateMixin:
         except ConfigError as exc:  # freqtrade prints a ConfigurationError as one clear line
             raise ConfigurationError(str(exc)) from exc
         self.regime = RegimeProvider(self.regime_settings)
+        try:
+            self.russell_confirmations = confirmations_for(self.regime_settings)
+        except RegimeError as exc:
+            raise ConfigurationError(f"russell_regime: {exc}") from exc
+        self.russell_confirmation_lives: dict[str, list[LiveRegime]] = {}
+        self._confirmation_stale: dict[str, bool] = {}
+        for conf in (c.conf for c in self.russell_confirmations.values()):
+            for name, param in confirmation_parameters(conf).items():
+                inherited = getattr(type(self), name, None)
+                if inherited is None or is_generated(inherited):  # else declared by the user
+                    setattr(self, name, param)  # per instance: only configured ones exist
         self.russell_report = {}
         self._data_end_logged = -1  # provider version whose data end was logged
         if config.get("runmode") in RESULT_CACHE_MODES:
@@ -143,6 +166,7 @@ class RussellGateMixin:
             notify = lambda text: self.dp.send_msg(text)  # noqa: E731
             self.live = LiveRegime(self.regime, self.russell_gate_params, notify=notify)
             self.live.start()
+            self._russell_start_confirmations(notify)
         elif not self.regime.loaded:
             self._russell_load_offline()
 
@@ -168,6 +192,12 @@ class RussellGateMixin:
             dataframe[column] = audit[column].array  # keeps datetime dtypes; no object array
         stale = self.regime.stale(positions, dataframe["date"], self.timeframe)
         dataframe[STALE] = stale
+        if self.config.get("runmode") in AUDIT_MODES:
+            for confirmation in self.russell_confirmations.values():
+                audit = confirmation.audit(
+                    confirmation.positions(dataframe["date"], self.timeframe))
+                for column in audit.columns:
+                    dataframe[column] = audit[column].array
         if self.live is None and stale.any():
             self._log_data_end(dataframe["date"], stale, metadata["pair"])
         return dataframe
@@ -180,9 +210,12 @@ class RussellGateMixin:
             )
         pair = metadata["pair"]
         cls = self.russell_pair_class(pair)
-        gate_open, tag, stale = self._effective_gate(dataframe, cls)
+        gate_open, tag, stale, applied = self._effective_gate(dataframe, cls)
         dataframe[GATE] = gate_open
         dataframe[GATE_TAG] = tag
+        if self.config.get("runmode") in AUDIT_MODES:
+            for key in self.russell_confirmations:
+                dataframe[f"r2k_{key}"] = applied.get(key, np.ones(len(dataframe), dtype=bool))
         dataframe = super().advise_entry(dataframe, metadata)  # type: ignore[misc]
         signals = _flag(dataframe, "enter_long")
         blocked = np.zeros(len(dataframe), dtype=bool)
@@ -220,17 +253,61 @@ class RussellGateMixin:
     # --- public helpers -------------------------------------------------------------------
 
     def russell_loop(self, now: pd.Timestamp) -> bool:
-        """One live tick at ``now`` (what ``analyze`` runs first); False outside dry/live."""
-        return self.live.on_loop(now) if self.live is not None else False
+        """One live tick at ``now`` (what ``analyze`` runs first): the index, then every
+        confirmation series (their fetches share the index's worker); False outside dry/live."""
+        if self.live is None:
+            return False
+        changed = self.live.on_loop(now)
+        for key, lives in self.russell_confirmation_lives.items():
+            for live in lives:
+                changed = live.on_loop(now) or changed
+            confirmation = self.russell_confirmations[key]
+            if lives:
+                self._confirmation_stale[key] = any(live.state.stale for live in lives)
+            else:  # the flows file: re-read when it changed
+                changed = self._russell_reload_flows(confirmation) or changed
+                newest = confirmation.newest_session()
+                self._confirmation_stale[key] = staleness(
+                    now, newest, confirmation.availability, confirmation.grace
+                ).stale
+        return changed
 
     def russell_entry_blocked(self) -> bool:
         """True when a long entry must be vetoed now: dry / live, ``russell_gate_entries``,
-        data stale under ``block_entries``."""
-        return (
-            self.russell_gate_entries
-            and self.live is not None
-            and self.live.entry_override() == BLOCK
-        )
+        ``stale_policy`` ``block_entries`` and the index data, or a required active
+        confirmation's data, stale."""
+        if not self.russell_gate_entries or self.live is None:
+            return False
+        if self.live.entry_override() == BLOCK:
+            return True
+        if entry_override(True, self.regime_settings.stale_policy) != BLOCK:
+            return False
+        return any(self._confirmation_stale.get(key, True)
+                   for key in self._russell_active_confirmations()
+                   if self.russell_confirmations[key].conf.required)
+
+    def russell_confirmation_params(self, key: str) -> Any:
+        """The current (``.value``) rule of a configured confirmation (a
+        ``core.confirmations`` parameter dataclass), or None when its ``<key>_mode`` is off."""
+        confirmation = self.russell_confirmations[key]
+        values = {spec.threshold: getattr(self, f"{key}_{spec.threshold}").value
+                  for spec in CONFIRM_PARAMS[key]}
+        return confirmation_params(key, values, confirmation.conf.params)
+
+    def russell_confirmation_audit(self, dataframe: pd.DataFrame, key: str) -> pd.DataFrame:
+        """Per candle of ``dataframe`` (any runmode): ``r2k_<key>_session``,
+        ``r2k_<key>_available_at`` (the confirmation session it sees, and when it became
+        usable), ``r2k_<key>`` (its rule open there, for the current parameters; False when
+        off or before the first session) and ``r2k_<key>_stale``."""
+        confirmation = self.russell_confirmations[key]
+        positions = confirmation.positions(dataframe["date"], self.timeframe)
+        out = confirmation.audit(positions)
+        params = self.russell_confirmation_params(key)
+        out[f"r2k_{key}"] = (confirmation.seen_open(positions, params) if params is not None
+                             else np.zeros(len(positions), dtype=bool))
+        out[f"r2k_{key}_stale"] = confirmation.stale(positions, dataframe["date"], self.timeframe)
+        out.index = dataframe.index
+        return out
 
     def russell_pair_class(self, pair: str) -> str:
         """``btc`` / ``eth`` / ``alt`` for a pair, with the configured ``class_map``."""
@@ -268,14 +345,77 @@ class RussellGateMixin:
         cached backtest result computed with other index data."""
         try:
             self.regime.load_offline()
+            for confirmation in self.russell_confirmations.values():
+                confirmation.load_offline()
         except RegimeError as exc:
             raise OperationalException(f"russell_regime: {exc}") from exc
-        self.config[DATA_FINGERPRINT_KEY] = self.regime.fingerprint()
+        fingerprint = self.regime.fingerprint()
+        if self.russell_confirmations:
+            fingerprint["confirmations"] = {
+                key: c.fingerprint() for key, c in self.russell_confirmations.items()
+            }
+        self.config[DATA_FINGERPRINT_KEY] = fingerprint
+
+    def _russell_start_confirmations(self, notify: Any) -> None:
+        """Dry / live: a LiveRegime per confirmation series (cache at once, refresh on the
+        index's worker); the flows file is read now (a bad file is logged, the confirmation
+        stays closed / stale)."""
+        for key, confirmation in self.russell_confirmations.items():
+            lives = []
+            for series in confirmation.series.values():
+                if isinstance(series, FlowsFile):
+                    self._russell_reload_flows(confirmation)
+                    continue
+                live = LiveRegime(series, None, notify=notify, worker_of=self.live)
+                live.start()
+                lives.append(live)
+            self.russell_confirmation_lives[key] = lives
+
+    def _russell_reload_flows(self, confirmation: Confirmation) -> bool:
+        series = next(iter(confirmation.series.values()))
+        try:
+            return series.reload_if_changed()
+        except Exception as exc:  # live: never crash the bot on a bad flows file
+            logger.error("Russell confirmation flows: %s; keeping the flows in hand", exc)
+            return False
+
+    def _russell_active_confirmations(self) -> list[str]:
+        """Keys of the configured confirmations whose ``<key>_mode`` is not off."""
+        return [key for key in self.russell_confirmations
+                if self.russell_confirmation_params(key) is not None]
+
+    def _russell_confirm(
+        self, dataframe: pd.DataFrame, gate_open: np.ndarray, stale: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """The class gate AND every active confirmation (gate open only where all are), each
+        confirmation's staleness handled like the index's: a required one by
+        ``stale_policy``, an optional stale one ignored (treated as open). Returns (gate, stale
+        incl. required confirmations, per key the confirmation as applied)."""
+        policy = entry_override(True, self.regime_settings.stale_policy)
+        applied = {}
+        for key in self._russell_active_confirmations():
+            confirmation = self.russell_confirmations[key]
+            positions = confirmation.positions(dataframe["date"], self.timeframe)
+            seen = confirmation.seen_open(positions, self.russell_confirmation_params(key))
+            if self.live is not None:
+                key_stale = np.full(len(dataframe), self._confirmation_stale.get(key, True))
+            else:
+                key_stale = confirmation.stale(positions, dataframe["date"], self.timeframe)
+            if not confirmation.conf.required or policy == IGNORE:
+                seen = seen | key_stale
+            elif policy == BLOCK:
+                seen = seen & ~key_stale
+            if confirmation.conf.required:
+                stale = stale | key_stale
+            gate_open = gate_open & seen
+            applied[key] = seen
+        return gate_open, stale, applied
 
     def _effective_gate(
         self, dataframe: pd.DataFrame, cls: str
-    ) -> tuple[np.ndarray, pd.Categorical, np.ndarray]:
-        """(gate open, tag, stale) per candle with the stale policy applied."""
+    ) -> tuple[np.ndarray, pd.Categorical, np.ndarray, dict[str, np.ndarray]]:
+        """(gate open, tag, stale, per confirmation as applied) per candle with the stale
+        policy applied: the index's class gate AND every active confirmation."""
         daily = self.regime.gate(self.russell_gate_params(cls))
         positions = self.russell_positions(dataframe)
         gate_open = gather(daily["gate_open"].to_numpy(), positions)
@@ -294,7 +434,14 @@ class RussellGateMixin:
             if STALE_IGNORED not in tag.categories:
                 tag = tag.add_categories([STALE_IGNORED])
             tag[stale] = STALE_IGNORED
-        return gate_open, tag, stale
+        applied: dict[str, np.ndarray] = {}
+        if self.russell_confirmations:
+            index_open = gate_open
+            gate_open, stale, applied = self._russell_confirm(dataframe, gate_open, stale)
+            closed = index_open & ~gate_open
+            if closed.any():  # closed by a confirmation: no condition tag
+                tag[closed] = ""
+        return gate_open, tag, stale, applied
 
     def _log_data_end(self, dates: pd.Series, stale: np.ndarray, pair: str) -> None:
         """Once per installed data: where the index data ends and what stale candles do."""
