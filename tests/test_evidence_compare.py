@@ -25,9 +25,15 @@ def test_compare_short_timerange(shared_data: Path, tmp_path: Path):
             "--no-progress"]
     assert main(argv) == 0
     table = pd.read_csv(tmp_path / "compare.csv")
+    # by default also the gate with each confirmation of the shared data (vix, lead, value)
     assert table["run"].tolist() == [
-        "gated (defaults)", "ungated (all *_mode=off)", "BTC buy-and-hold"
+        "gated (defaults)", "ungated (all *_mode=off)", "gated+vix", "gated+lead",
+        "gated+value", "BTC buy-and-hold",
     ]
+    trades = table.set_index("run")["trades"]
+    for key in ("vix", "lead", "value"):  # a confirmation only removes entries
+        assert trades[f"gated+{key}"] <= trades["gated (defaults)"]
+    table = table[~table["run"].str.startswith("gated+")].reset_index(drop=True)
     strat = table.iloc[:2]
     # every trade is closed at the end, so the marked-to-market total equals freqtrade's
     assert strat["total_return"].tolist() == pytest.approx(
@@ -58,9 +64,9 @@ def _compare(shared_data: Path, cwd: Path, *args: str) -> subprocess.CompletedPr
     return subprocess.run(
         [sys.executable, "-m", "russell_regime", "compare", "--data", str(shared_data),
          "--out", "out", "--timerange", "20211001-20220101", "--pairs", "BTC", "ETH", "SOL",
-         "--no-progress", "--no-plots", *args],
+         "--no-progress", "--no-plots", "--confirm", *args],
         cwd=cwd, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    )  # fmt: skip  (--confirm alone: no confirmation runs)
 
 
 def _tags(out: Path) -> dict[str, set[str]]:

@@ -121,6 +121,14 @@ def test_compare_random_gate_control(shared_data, tmp_path):
     assert real["profit"] == pytest.approx(gated["profit_ratio"].sum(), abs=1e-5)  # CSV: 6 digits
     vix = control[control["gate"] == "gate+vix"].set_index("metric")["real"]
     assert vix["trades"] <= real["trades"]
+    # the freqtrade backtest with the VIX confirmation (the mixin's own alignment) took exactly
+    # the trades the control's gate+vix mask keeps (this module's alignment)
+    table = pd.read_csv(out / "compare.csv")
+    assert table["run"].tolist() == ["gated (defaults)", "ungated (all *_mode=off)",
+                                     "gated+vix", "BTC buy-and-hold"]
+    assert vix["trades"] == len(trades[trades["run"] == "gated+vix"]) < len(gated)
+    assert vix["profit"] == pytest.approx(
+        trades.loc[trades["run"] == "gated+vix", "profit_ratio"].sum(), abs=1e-5)
     draws = pd.read_csv(out / "compare_random_draws.csv")
     assert len(draws) == 80
     again = _run(tmp_path, "compare", "--data", str(shared_data), "--out", "again",

@@ -65,10 +65,12 @@ def ft_config(
     hyperopt: Mapping[str, object] | None = None,
     strategy: str = STRATEGY,
     strategy_path: Path = STRATEGIES,
+    regime: Mapping[str, object] | None = None,
 ) -> dict:
     """freqtrade's own configuration from config.json for ``strategy`` (searched in
     ``strategy_path`` first), pointed at ``data_dir``; with ``hyperopt`` (extra hyperopt args)
-    a HYPEROPT config, else a BACKTEST one."""
+    a HYPEROPT config, else a BACKTEST one. ``regime``: extra keys of the ``russell_regime``
+    section (e.g. ``confirmations``)."""
     from freqtrade.commands.optimize_commands import setup_optimize_configuration
     from freqtrade.enums import RunMode
 
@@ -91,7 +93,7 @@ def ft_config(
     with _quiet(), freqtrade_errors():
         config = setup_optimize_configuration(args, mode)
     section = {"source": "file", "path": str(Path(data_dir) / "index" / "RUT.csv")}
-    config["russell_regime"] = {**config.get("russell_regime", {}), **section}
+    config["russell_regime"] = {**config.get("russell_regime", {}), **section, **(regime or {})}
     if pairs:
         config["exchange"]["pair_whitelist"] = list(pairs)
     return config

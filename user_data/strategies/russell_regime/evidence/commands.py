@@ -449,7 +449,9 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
         "RussellGateMixin (--strategy, default RussellRiskOn) with its gate as loaded (its "
         "defaults, or its <Strategy>.json) and with every class off (the same strategy with "
         "btc_mode, eth_mode and alt_mode = off), plus BTC buy-and-hold, on the same pairs and "
-        "timerange; then the same-exposure random-gate control: where the gate (and the gate "
+        "timerange, and the gate with each --confirm (vix lead value by default, from the "
+        "shared data's index files; the other confirmations off); then the same-exposure "
+        "random-gate control: where the gate (and the gate "
         "with each --confirm) falls among random gates open as often, in spells as long, "
         "applied to the ungated run's trades. --walk-forward: hyperopt the russell space on "
         "rolling training windows and report only the out-of-sample windows.",
@@ -507,24 +509,59 @@ def _config_pairs() -> list[str]:
     return list(config["exchange"]["pair_whitelist"])
 
 
+def _confirmation_section(args: argparse.Namespace, root: Path) -> dict[str, dict]:
+    """The ``confirmations`` settings for ``--confirm`` on the shared data's files (source
+    file), with the rule options of the command line."""
+    index = root / "index"
+    section: dict[str, dict] = {}
+    for key in dict.fromkeys(args.confirm or ()):
+        if key == "vix":
+            section[key] = {"ticker": "^VIX", "source": "file", "path": str(index / "VIX.csv"),
+                            "rule": args.vix_rule, "level": args.vix_level,
+                            "window": args.vix_window}
+        elif key == "lead":
+            section[key] = {"ticker": "^RUT", "versus": "^SPX", "source": "file",
+                            "path": str(index / "RUT.csv"),
+                            "versus_path": str(index / "SPX.csv"), "rule": args.lead_rule,
+                            "window": args.lead_window}
+        elif key == "value":
+            section[key] = {"ticker": "IWN", "versus": "IWM", "source": "file",
+                            "path": str(index / "IWN.csv"), "versus_path": str(index / "IWM.csv"),
+                            "rule": args.value_rule, "tolerance": args.value_tolerance,
+                            "window": args.value_window}
+        else:
+            section[key] = {"ticker": "IWM", "source": "file",
+                            "path": str(caller_path(args.flows_file)),
+                            "window": args.flows_window, "threshold": args.flows_threshold}
+    return section
+
+
 def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
     from .backtest import GATE_OFF, ft_config, load_candles, run_backtest, timerange
 
+    _confirmations(args, root, DEFAULT_PUBLICATION_LAG_MINUTES)  # bad --confirm: fail first
+    section = _confirmation_section(args, root)
     config = ft_config(root, work / "ft", timerange(start, end), pairs,
-                       strategy=args.strategy, strategy_path=args.strategy_path)
-    variants = {"gated": None, UNGATED: dict(GATE_OFF)}
+                       strategy=args.strategy, strategy_path=args.strategy_path,
+                       regime={"confirmations": section} if section else None)
+    off = {f"{key}_mode": "off" for key in section}
+    # (name, params, as loaded): the gate without confirmations, every class off, then the
+    # gate with each confirmation alone (its rule from the settings, the others off)
+    variants = [("gated", off, True), (UNGATED, {**GATE_OFF, **off}, False)]
+    variants += [(f"gated+{key}", {k: v for k, v in off.items() if k != f"{key}_mode"}, False)
+                 for key in section]
     runs = {}
     with _progress(not args.no_progress, console) as progress:
         task = progress.add_task("freqtrade backtests", total=len(variants))
-        for name, params in variants.items():
+        for name, params, as_loaded in variants:
             progress.update(task, description=f"backtest: {name}")
             t = time.monotonic()
-            run = run_backtest(config, params)
-            if params is None:  # the strategy as loaded
+            run = run_backtest(config, params or None)
+            if as_loaded:  # the strategy's own gate parameters
                 name = gated_label(dict(run.gate))
                 if run.param_file is not None:
                     console.print(f"[yellow]warning: {run.param_file} exists; freqtrade loads "
-                                  "its parameters for both runs (the ungated run then sets "
+                                  "its parameters for every run (the ungated run then sets "
                                   "every *_mode=off)[/yellow]")
             runs[name] = run
             console.print(f"{name}: {len(run.trades)} trades, {time.monotonic() - t:.0f} s")
@@ -588,7 +625,8 @@ def _random_gate_control(args, root, config, runs, out, console) -> list[Path]:
     availability = settings.availability
     daily = read_daily_file(Path(settings.path), settings.ticker)
     avail = availability.available_at(daily["session"])
-    gated, ungated = runs[next(iter(runs))], runs[UNGATED]
+    gated_name = next(iter(runs))
+    gated, ungated = runs[gated_name], runs[UNGATED]
     timeframe = pd.Timedelta(seconds=timeframe_to_seconds(config["timeframe"]))
     grid = pd.date_range(ungated.start, ungated.end - timeframe, freq=timeframe)
     classes = {p: pair_class(p) for p in config["exchange"]["pair_whitelist"]}
@@ -604,10 +642,17 @@ def _random_gate_control(args, root, config, runs, out, console) -> list[Path]:
         summaries.append(summary)
         draws.append(drawn)
     table = pd.concat(summaries, ignore_index=True)
-    check = (f"the gated backtest: {len(gated.trades)} trades, profit "
-             f"{gated.trades['profit_ratio'].sum():+.4f} (sum of trade returns); the gate as a "
-             f"filter on the ungated trades: {int(table.iloc[0]['real'])} trades, profit "
-             f"{table.iloc[1]['real']:+.4f}")
+    real = table.set_index(["gate", "metric"])["real"]
+    checks = []
+    for label in variants:
+        run = runs.get(gated_name if label == "gate" else "gated" + label[len("gate"):])
+        if run is None:
+            continue
+        checks.append(f"{label}: backtest {len(run.trades)} trades, profit "
+                      f"{run.trades['profit_ratio'].sum():+.4f}; as a filter on the ungated "
+                      f"trades {int(real[(label, 'trades')])} trades, profit "
+                      f"{real[(label, 'profit')]:+.4f}")
+    check = ("backtest vs filter (profit = sum of trade returns): " + "; ".join(checks))
     title = (f"Same-exposure random-gate control: {args.random_gates} random gates per row "
              f"(seed {args.seed}), on the {len(ungated.trades)} trades of the ungated run")
     shown = _control_display(table)
