@@ -6,5 +6,7 @@ max gain / drawdown, base rate), :mod:`.bootstrap` (seeded block bootstrap, plac
 :mod:`.compare` (comparison tables), :mod:`.random_gate` (same-exposure random gates),
 :mod:`.metrics` (performance metrics of an equity curve). I/O at the edges: :mod:`.backtest`
 (freqtrade in-process), :mod:`.plots`, :mod:`.report` (tables and writing), :mod:`.commands`
-(``events``, ``event-study``, ``compare``: options, loading, printing).
+(registration) over :mod:`.cli_events` (``events``, ``event-study``), :mod:`.cli_compare`
+(``compare``) and :mod:`.cli_common` (options, loading).
+:mod:`.alignment` (gate and confirmation states at instants) is pure too.
 """
