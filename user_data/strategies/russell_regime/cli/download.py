@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -55,14 +56,32 @@ def _run_download(args: argparse.Namespace) -> int:
             config_path or Path("<environment>"),
         )
     )
+    availability = _availability(settings)
+    # the source drops sessions not yet available by the same time (close + offset + lag)
+    settings = replace(settings, publication_lag_minutes=availability.close_offset_minutes
+                       + availability.lag_minutes)
     download(
         settings.ticker,
         source_for(settings),
         settings.cache_dir,
         now=pd.Timestamp.now(tz="UTC"),
         progress=not args.no_progress,
-        availability=settings.availability,
+        availability=availability,
     )
     return 0
 
 
+
+
+def _availability(settings):
+    """The ticker's publication time: a configured confirmation's (its close offset and lag)
+    when the ticker is one of its series, else the section's with the ticker's known close
+    offset (the VIX closes 15 min after XNYS)."""
+    from ..core.calendar import Availability
+    from ..settings import CLOSE_OFFSETS
+
+    for conf in settings.confirmations.values():
+        if settings.ticker in conf.tickers:
+            return conf.availability
+    return Availability(settings.calendar, settings.publication_lag_minutes,
+                        CLOSE_OFFSETS.get(settings.ticker, 0.0))
