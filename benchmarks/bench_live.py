@@ -1,5 +1,6 @@
-"""Cost of ``RussellRiskOn.bot_loop_start`` in dry-run: idle, starting / installing a refresh,
-and while yfinance hangs.
+"""Cost of the live tick ``RussellGateMixin.russell_loop(now)`` (what freqtrade's ``analyze``
+runs once per bot loop, right after ``bot_loop_start``) in dry-run on RussellRiskOn: idle,
+starting / installing a refresh, and while yfinance hangs.
 
 Usage::
 
@@ -87,7 +88,7 @@ def _timed(strategy: RussellRiskOn, now: pd.Timestamp, cpu: list | None = None) 
     when = now.to_pydatetime()
     cpu_start = time.thread_time()
     start = time.perf_counter()
-    strategy.bot_loop_start(current_time=when)
+    strategy.russell_loop(when)
     wall = time.perf_counter() - start
     if cpu is not None:
         cpu.append(time.thread_time() - cpu_start)
@@ -158,7 +159,7 @@ def _run(args: argparse.Namespace) -> None:
         samples = []
         for when in whens:
             started = time.perf_counter()
-            strategy.bot_loop_start(current_time=when)
+            strategy.russell_loop(when)
             samples.append(time.perf_counter() - started)
         assert not strategy.live.busy, "a refresh started during the idle run"
         print(f"idle (no refresh due):  {_stats(samples)}")
@@ -177,7 +178,7 @@ def _run(args: argparse.Namespace) -> None:
             time.sleep(0.001)
         worst = max(samples)
         print(f"while yfinance hangs {args.hang:g} s (timeout 1 s): {_stats(samples)}")
-        print(f"worst bot_loop_start while hung: {worst * 1e3:.3f} ms wall, "
+        print(f"worst live tick while hung: {worst * 1e3:.3f} ms wall, "
               f"{cpu[samples.index(worst)] * 1e3:.3f} ms CPU; worst CPU of any call "
               f"{max(cpu) * 1e3:.3f} ms; threads alive: {threading.active_count()}; "
               f"fetches in flight: {int(strategy.live.busy)}")

@@ -168,8 +168,14 @@ def section_hyperopt(data: Path, tmp: Path, cfg: dict, strategy_dir: Path, progr
             argv = hyperopt_argv(data, user_dir, strategy_dir, space, cfg["epochs"], jobs,
                                  cfg["ho_timerange"])
             spec = {"kind": "hyperopt", "argv": argv, "strategy_dir": str(strategy_dir)}
-            result, wall, rss = run_child(spec, data,
-                                          tmp / f"ho_{space}_j{jobs}_{rep}.log")
+            try:
+                result, wall, rss = run_child(spec, data,
+                                              tmp / f"ho_{space}_j{jobs}_{rep}.log")
+            except RuntimeError as exc:  # reported in the tables, the other sections still run
+                last = str(exc).strip().splitlines()[-1]
+                out.setdefault("errors", []).append(f"--spaces {space} -j {jobs}: {last}")
+                progress(f"hyperopt --spaces {space} -j {jobs} FAILED: {last}")
+                continue
             stats = _epoch_stats(result, jobs)
             stats.update(wall=wall, rss_mb=rss)
             out.setdefault(f"j{jobs}", {}).setdefault(space, []).append(stats)

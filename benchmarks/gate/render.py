@@ -147,8 +147,10 @@ def _hyperopt(ho: dict, cfg: dict, add: Callable[[str], None]) -> None:
     add("")
     add(row("measurement", "--spaces russell", "--spaces buy", "ratio"))
     add("|---|---:|---:|---:|")
-    for jobs_key in sorted(ho):
+    for jobs_key in sorted(k for k in ho if k != "errors"):
         jobs = jobs_key[1:]
+        if not all(ho[jobs_key].get(space) for space in ("russell", "buy")):
+            continue
         runs = ho[jobs_key]["russell"], ho[jobs_key]["buy"]
 
         def med(key: str, runs=runs) -> tuple[float, float]:
@@ -177,8 +179,11 @@ def _hyperopt(ho: dict, cfg: dict, add: Callable[[str], None]) -> None:
         line(f"trades per epoch, mean, -j {jobs}", "trades_mean", ".0f")
         line(f"startup before the first epoch, -j {jobs} (s)", "startup_s", ".1f")
         line(f"peak RSS of the hyperopt main process, -j {jobs} (MB)", "rss_mb", ".0f")
-    first = ho["j1"]["russell"][0]
     add("")
+    for error in ho.get("errors", []):
+        add(f"**Failed:** `{error}`")
+        add("")
+    first = ho["j1"]["russell"][0]
     if first.get("pickle_error"):
         add(f"Per-task pickle not measured: {first['pickle_error']}")
         add("")
