@@ -26,6 +26,16 @@ added on the candle where the class gate closes. The 24 gate parameters (``btc_m
 ``alt_expiry``, space ``russell``) are generated per subclass from :mod:`.params`; a name your
 class defines itself is left alone (e.g. to narrow a range).
 
+Confirmations (``confirmations`` in the config, :mod:`.confirm`): ``r2k_gate`` is the class
+gate AND every active confirmation, each seen through its own series' ``available_at``; a
+stale required confirmation follows ``stale_policy`` like the index, a stale optional one is
+ignored. A configured confirmation adds ``<key>_mode`` (``off`` or its rule) and its thresholds
+to space ``russell`` on the instance (:func:`.params.confirmation_parameters`). Backtest /
+hyperopt frames get no per-confirmation column (:meth:`russell_confirmation_audit` computes
+them); plot / webserver / dry-run / live frames carry ``r2k_<key>_session``,
+``r2k_<key>_available_at`` and ``r2k_<key>``. Dry-run / live refresh each series with its own
+:class:`~.live.LiveRegime` on the index's worker thread.
+
 Lifecycle, verified against freqtrade 2026.9 (``freqtradebot.py``, ``strategy/interface.py``,
 ``optimize/backtesting.py``). The mixin hooks freqtrade's internal entry points, which user
 strategies do not override, so **you may override** ``bot_start``, ``bot_loop_start`` and
