@@ -240,7 +240,8 @@ def _study_plots(out: Path, result: StudyResult, daily, candles, args) -> list[P
         close = close.resample("1D").last()
         rut = daily.set_index("session")["close"]
         rut = rut[rut.index >= close.index[0].tz_localize(None) - pd.Timedelta(days=200)]
-        marked = result.events[result.events["kind"] != "random"]
+        kinds = result.events["kind"]
+        marked = result.events[(kinds != "random") & ~kinds.str.contains("+", regex=False)]
         written.append(plot_index_events(
             rut, marked, close, out / "index_events.png",
             f"Russell 2000 events (gap {args.gap}, lookbacks {args.lookback}) and BTC",

@@ -183,7 +183,8 @@ def run_study(inp: StudyInput, advance: Callable[[str], None] | None = None) -> 
 def average_paths(
     result: StudyResult,
 ) -> dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple]]:
-    """Per plotted asset: (event paths per kind, base centre per stat, base 25-75 % band)."""
+    """Per plotted asset: (event paths per plain kind, base centre per stat, base 25-75 %
+    band); the ``<kind>+<confirmation>`` kinds are left out of the plots (tables only)."""
     import warnings
 
     out = {}
@@ -191,7 +192,8 @@ def average_paths(
     kinds = result.events["kind"]
     for asset, p in result.paths.items():
         base, ev_paths = p[:n_base], p[n_base:]
-        per_kind = {kind: ev_paths[(kinds == kind).to_numpy()] for kind in dict.fromkeys(kinds)}
+        per_kind = {kind: ev_paths[(kinds == kind).to_numpy()] for kind in dict.fromkeys(kinds)
+                    if "+" not in kind}  # the plots show the plain kinds only
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns near the end
             band = (np.nanpercentile(base, 25, axis=0), np.nanpercentile(base, 75, axis=0))
