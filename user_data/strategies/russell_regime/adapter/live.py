@@ -94,6 +94,8 @@ class _Fetch:
     overdue: bool = False
     thread: threading.Thread | None = None
     run: weakref.WeakMethod | None = None  # the LiveRegime's fetch (a worker may be shared)
+    running: bool = False  # a worker has taken it
+    moved: bool = False  # handed to a new worker once (never again)
 
 
 class _Worker:
@@ -118,6 +120,7 @@ class _Worker:
 
 def _serve(jobs: queue.SimpleQueue, run_ref: weakref.WeakMethod) -> None:
     while (job := jobs.get()) is not None:
+        job.running = True
         run = (job.run or run_ref)()  # weak: an idle worker keeps no LiveRegime alive
         if run is None:
             job.error = "live refresh shut down"
@@ -320,11 +323,19 @@ class LiveRegime:
         if waiting:
             worker = self._ensure_worker()
             for queued in waiting:
-                queued.thread = worker.thread
+                queued.thread, queued.moved = worker.thread, True
                 worker.jobs.put(queued)
 
     def _watch(self, job: _Fetch) -> None:
         elapsed = self._clock() - job.started
+        owner = self._owner or self
+        if (not job.running and not job.moved and elapsed > self.timeout + OVERDUE_MARGIN_SECONDS
+                and owner._worker is not None and job.thread is owner._worker.thread):
+            # queued behind another series' fetch that is taking too long on the shared
+            # worker: the queued fetches move to a new worker (the slow one finishes alone)
+            logger.warning("Russell refresh of %s waited %.1f s behind another fetch; moving "
+                           "it to a new worker", self.settings.ticker, elapsed)
+            owner._handover(owner._worker)
         if not job.overdue and elapsed > self.timeout + OVERDUE_MARGIN_SECONDS:
             job.overdue = True
             logger.warning(
@@ -334,8 +345,9 @@ class LiveRegime:
             )
         if elapsed > self.abandon_after:
             job.abandoned = True  # the worker writes nothing after this (see _fetch)
-            owner = self._owner or self
-            if owner._worker is not None:  # it ends with this job; the next fetch gets a new one
+            # its worker ends with this job; the next fetch gets a new one (unless the job's
+            # worker was already replaced)
+            if owner._worker is not None and job.thread is owner._worker.thread:
                 owner._handover(owner._worker)
             self._abandoned.append(job)
             self._job = None
