@@ -242,6 +242,9 @@ def render(res: dict) -> str:
         f"{res['load_start']}, end {res.get('load_end')} (the machine is shared with other "
         "processes; CPU times are less sensitive to that).")
     add("")
+    if res.get("core_note"):
+        add(f"Note: {res['core_note']}.")
+        add("")
     _targets(res, add)
     if res.get("core"):
         _core(res["core"], add)
