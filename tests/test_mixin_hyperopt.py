@@ -55,3 +55,31 @@ def test_hyperopt_export_show_and_reload_for_any_mixin_strategy(
         assert run_freqtrade(["backtesting", *common, "--export", "none"]) == 0
     mode = exported["params"]["russell"]["btc_mode"]
     assert f"Strategy Parameter: btc_mode = {mode}" in caplog.text  # loaded from the file
+
+
+def test_parallel_hyperopt_of_a_mixin_strategy_runs(shared_data, tmp_path):
+    """freqtrade registers every module on the strategy's base chain for pickling by value; via a
+    mixin that reached ``builtins`` and every worker task failed to pickle (-j 2 crashed)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "FREQTRADE__RUSSELL_REGIME__SOURCE": "file",
+        "FREQTRADE__RUSSELL_REGIME__PATH": str(shared_data / "index" / "RUT.csv"),
+    }
+    argv = [
+        sys.executable, "-m", "russell_regime.offline", "freqtrade", "hyperopt",
+        "--config", str(REPO_ROOT / "config.json"), "--userdir", str(tmp_path),
+        "--datadir", str(shared_data / "binance"), "--strategy", "GatedSample",
+        "--strategy-path", str(TEST_STRATEGIES), "--timerange", "20240101-20240201",
+        "--pairs", "BTC/USDT", "ETH/USDT", "--spaces", "russell",
+        "--hyperopt-loss", "SharpeHyperOptLoss", "-e", "2", "-j", "2",
+        "--disable-param-export", "--no-color",
+    ]
+    done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "PicklingError" not in output
+    assert "2 epochs saved" in output

@@ -64,6 +64,7 @@ after ``IStrategy`` in the bases, would silently drop the gate: it is an
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -195,6 +196,8 @@ class RussellGateMixin:
         return signal, tag
 
     def advise_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        if self.config.get("runmode") == RunMode.HYPEROPT:
+            _keep_builtins_pickled_by_reference()
         dataframe = super().advise_indicators(dataframe, metadata)  # type: ignore[misc]
         positions = self.regime.positions(dataframe["date"], self.timeframe)
         audit = self.regime.audit(positions)
@@ -483,6 +486,24 @@ def _prefixed(conditions: np.ndarray, user_tags: np.ndarray) -> np.ndarray:
     if has.any():
         out[has] = [f"{c}:{t}" for c, t in zip(out[has], user_tags[has], strict=True)]
     return out
+
+
+def _keep_builtins_pickled_by_reference() -> None:
+    """Undo one side effect of freqtrade's hyperopt on a mixin strategy.
+
+    freqtrade 2026.9 (``HyperOptimizer.hyperopt_pickle_magic``) registers, for pickling by value,
+    the module of every class on the strategy's base chain up to a class named ``IStrategy``.
+    Through a plain mixin that chain reaches ``object``, so ``builtins`` is registered; cloudpickle
+    then fails on every pandas object it sends to a worker (``slice`` by value: RecursionError),
+    and ``hyperopt -j N`` with N > 1 crashes. Runs before the first parallel epoch (freqtrade
+    analyses indicators in the parent first, also with ``--analyze-per-epoch``).
+    """
+    import builtins
+
+    import cloudpickle
+
+    with contextlib.suppress(ValueError):  # not registered: nothing to undo
+        cloudpickle.unregister_pickle_by_value(builtins)
 
 
 def _check_wiring(cls: type) -> None:
