@@ -199,11 +199,10 @@ class RussellGateMixin:
         if self.config.get("runmode") == RunMode.HYPEROPT:
             _keep_builtins_pickled_by_reference()
         dataframe = super().advise_indicators(dataframe, metadata)  # type: ignore[misc]
-        positions = self.regime.positions(dataframe["date"], self.timeframe)
-        audit = self.regime.audit(positions)
-        for column in audit.columns:
-            dataframe[column] = audit[column].array  # keeps datetime dtypes; no object array
-        stale = self.regime.stale(positions, dataframe["date"], self.timeframe)
+        _, columns = self.regime.candle_columns(dataframe["date"], self.timeframe)
+        stale = columns.pop("stale")
+        for column, values in columns.items():
+            dataframe[column] = values
         dataframe[STALE] = stale
         if self.config.get("runmode") in AUDIT_MODES:
             for confirmation in self.russell_confirmations.values():
@@ -348,7 +347,7 @@ class RussellGateMixin:
         """The daily row each candle sees (-1: none), recovered from ``r2k_available_at``
         (:func:`~..core.align.positions_from_available_at`; ``available_at`` is unique per
         session), so no position column is kept in the frame."""
-        return positions_from_available_at(dataframe[AVAILABLE_AT], self.regime.available_at)
+        return positions_from_available_at(dataframe[AVAILABLE_AT], self.regime.available_ns)
 
     # --- internals ------------------------------------------------------------------------
 
@@ -429,10 +428,11 @@ class RussellGateMixin:
     ) -> tuple[np.ndarray, pd.Categorical, np.ndarray, dict[str, np.ndarray]]:
         """(gate open, tag, stale, per confirmation as applied) per candle with the stale
         policy applied: the index's class gate AND every active confirmation."""
-        daily = self.regime.gate(self.russell_gate_params(cls))
+        params = self.russell_gate_params(cls)
+        daily = self.regime.gate(params)
         positions = self.russell_positions(dataframe)
         gate_open = gather(daily["gate_open"].to_numpy(), positions)
-        tag = gather_categorical(daily["gate_tag"].to_numpy(), positions, fill="")
+        tag = gather_categorical(self.regime.gate_tags(params), positions, fill="")
         if self.live is not None:  # live: the loop's verdict on the data in hand now
             stale = np.full(len(dataframe), self.live.state.stale)
         else:  # backtest / hyperopt: the same rule at each candle's close

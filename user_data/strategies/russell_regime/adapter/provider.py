@@ -8,6 +8,7 @@ pair only gathers through its candle -> session positions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import OrderedDict
 from typing import Any
@@ -15,7 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.align import audit_columns, session_positions
+from ..core.align import (
+    AVAILABLE_AT_COLUMN,
+    SESSION_COLUMN,
+    audit_columns,
+    count_runs,
+    count_sorted,
+    repeat_runs,
+    session_positions,
+)
 from ..core.daily import validate_daily
 from ..core.gate import GateParams, class_features, gate_from_features
 from ..core.refresh import NO_SESSION, stale_mask
@@ -44,8 +53,10 @@ class RegimeProvider:
         load_table(settings.calendar)  # from disk: no exchange_calendars build per process
         self._daily: pd.DataFrame = _NO_DATA
         self._available_at = pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
+        self._session_ns = self._available_ns = np.empty(0, dtype=np.int64)
         self._memo: OrderedDict[GateParams, pd.DataFrame] = OrderedDict()
         self._features: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._tags: OrderedDict[GateParams, pd.Categorical] = OrderedDict()
         self.version = 0
 
     @property
@@ -60,13 +71,21 @@ class RegimeProvider:
     def available_at(self) -> pd.DatetimeIndex:
         return self._available_at
 
+    @property
+    def available_ns(self) -> np.ndarray:
+        """:attr:`available_at` as int ns UTC (read-only)."""
+        return self._available_ns
+
     def set_daily(self, daily: pd.DataFrame) -> None:
         """Install a new daily frame (validated); drops every memoised gate."""
         frame = validate_daily(daily, self.settings.ticker)
         self._available_at = self.settings.availability.available_at(frame["session"])
         self._daily = frame
+        self._session_ns = pd.DatetimeIndex(frame["session"]).as_unit("ns").asi8
+        self._available_ns = self._available_at.as_unit("ns").asi8
         self._memo.clear()
         self._features.clear()
+        self._tags.clear()
         self.version += 1
 
     def load_offline(self) -> pd.DataFrame:
@@ -108,6 +127,37 @@ class RegimeProvider:
             closes, newest, s.availability.times_ns(), s.stale_grace_minutes,
         )
 
+    def candle_columns(
+        self, candle_dates: pd.Series, timeframe: str
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """(positions, columns) for freqtrade candles in one pass on int64 ns: the same values
+        as :meth:`positions`, :meth:`audit` (``r2k_session``, ``r2k_available_at``) and
+        :meth:`stale` (under ``"stale"``), without their per-call datetime conversions."""
+        closes = _close_ns(candle_dates, timeframe)
+        avail = self._available_ns
+        lengths = count_runs(avail, closes, "left") if avail.size else None
+        if lengths is not None:  # increasing candles: one repeat per column
+            positions = repeat_runs(np.arange(avail.size, dtype=np.int64), lengths, -1)
+            seen = repeat_runs(avail, lengths, NO_SESSION)
+            session = repeat_runs(self._session_ns, lengths, NO_SESSION)
+        elif avail.size:
+            positions = count_sorted(avail, closes, "left") - 1
+            row = np.maximum(positions, 0)
+            has = positions >= 0
+            seen = np.where(has, avail[row], NO_SESSION)
+            session = np.where(has, self._session_ns[row], NO_SESSION)
+        else:
+            positions = np.full(closes.size, -1, dtype=np.int64)
+            seen = session = np.full(closes.size, NO_SESSION, dtype=np.int64)
+        s = self.settings
+        stale = stale_mask(closes, seen, s.availability.times_ns(), s.stale_grace_minutes)
+        columns = {  # NO_SESSION is NaT's int64
+            SESSION_COLUMN: session.view("M8[ns]"),
+            AVAILABLE_AT_COLUMN: pd.DatetimeIndex(seen.view("M8[ns]"), tz="UTC").array,
+            "stale": stale,
+        }
+        return positions, columns
+
     def fingerprint(self) -> dict[str, Any]:
         """Identity of the data installed: ticker, source, rows, first/last session and a hash
         of every value (freqtrade's backtest cache keys on it, see RussellRiskOn)."""
@@ -144,6 +194,17 @@ class RegimeProvider:
         )
 
 
+    def gate_tags(self, params: GateParams) -> pd.Categorical:
+        """The ``gate_tag`` column of :meth:`gate` as a Categorical (categories in order of
+        appearance), memoised: gathered per pair without factorizing the daily tags again."""
+        def compute() -> pd.Categorical:
+            codes, uniques = pd.factorize(
+                np.asarray(self.gate(params)["gate_tag"].to_numpy()), use_na_sentinel=True)
+            return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+
+        return _memoised(self._tags, params, compute)
+
+
 def timeframe_step(timeframe: str) -> pd.Timedelta:
     """freqtrade's timeframe (``"5m"``, ``"1h"``, ``"1d"``...) as a duration, converted by
     freqtrade's own ``timeframe_to_seconds``; anything else is a ValueError naming it."""
@@ -161,11 +222,27 @@ def timeframe_step(timeframe: str) -> pd.Timedelta:
 
 
 def _close_ns(candle_dates: pd.Series, timeframe: str) -> np.ndarray:
-    dates = pd.DatetimeIndex(candle_dates).tz_convert("UTC").as_unit("ns").asi8
-    return dates + timeframe_step(timeframe).value
+    """Candle closes, int ns UTC; candle dates must be timezone-aware."""
+    dtype = getattr(candle_dates, "dtype", None)
+    if isinstance(dtype, pd.DatetimeTZDtype):  # freqtrade's candles: no conversion, one multiply
+        dates = candle_dates.array.asi8 * _NS_PER[dtype.unit]
+    else:
+        index = pd.DatetimeIndex(candle_dates)
+        if index.tz is None:
+            raise ValueError("candle dates must be timezone-aware UTC timestamps, got naive values")
+        dates = index.tz_convert("UTC").as_unit("ns").asi8
+    return dates + _step_ns(timeframe)
 
 
-def _memoised(memo: OrderedDict, key, compute) -> pd.DataFrame:
+_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+@functools.lru_cache(maxsize=32)
+def _step_ns(timeframe: str) -> int:
+    return timeframe_step(timeframe).value
+
+
+def _memoised(memo: OrderedDict, key, compute) -> Any:
     """``memo[key]``, computed on a miss; least recently used entries beyond the size go."""
     hit = memo.get(key)
     if hit is not None:

@@ -73,15 +73,44 @@ def count_sorted(sorted_values: np.ndarray, at: np.ndarray, side: str = "left") 
     return np.bincount(first, minlength=at.size + 1)[: at.size].cumsum()
 
 
+def _ns(values: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """Timestamps as int ns (UTC when tz-aware); a ns-unit column is read without a copy."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.DatetimeTZDtype) and dtype.unit == "ns":
+        return values.array.asi8
+    return pd.DatetimeIndex(values).as_unit("ns").asi8
+
+
+def count_runs(sorted_values: np.ndarray, at: np.ndarray, side: str = "left") -> np.ndarray | None:
+    """For increasing ``at``: ``lengths[k]`` = how many ``at`` have :func:`count_sorted` == k
+    (k = 0..len(sorted_values)), so ``np.repeat(np.arange(m + 1), lengths)`` is that count
+    and any per-value table is gathered with one ``np.repeat`` (no per-candle search or
+    ``where``). None when ``at`` is not increasing."""
+    at = np.asarray(at)
+    if at.size > 1 and (at[1:] < at[:-1]).any():
+        return None
+    first = np.searchsorted(at, sorted_values, side="right" if side == "left" else "left")
+    return np.diff(first, prepend=0, append=at.size)
+
+
+def repeat_runs(values: np.ndarray, lengths: np.ndarray, fill: object) -> np.ndarray:
+    """``values`` gathered through :func:`count_runs` lengths: ``fill`` for the first run
+    (count 0: nothing before), ``values[k - 1]`` for run k."""
+    return np.repeat(np.concatenate((np.asarray([fill], dtype=values.dtype), values)), lengths)
+
+
 def positions_from_available_at(
-    seen_available_at: pd.Series | pd.DatetimeIndex, available_at: pd.DatetimeIndex
+    seen_available_at: pd.Series | pd.DatetimeIndex,
+    available_at: pd.DatetimeIndex | np.ndarray,
 ) -> np.ndarray:
     """The daily row each candle sees, recovered from its ``r2k_available_at`` (the inverse of
     :func:`audit_columns`; ``available_at`` is unique per session): -1 where it is NaT or not
     an ``available_at`` of the daily frame. Candles seeing the same session form runs, so one
-    search per run on increasing candles. int64."""
-    seen = pd.DatetimeIndex(seen_available_at).as_unit("ns").asi8
-    avail = pd.DatetimeIndex(available_at).as_unit("ns").asi8
+    search per run on increasing candles. ``available_at`` may also be given as sorted int ns
+    (UTC). int64."""
+    seen = _ns(seen_available_at)
+    avail = (available_at if isinstance(available_at, np.ndarray)
+             else pd.DatetimeIndex(available_at).as_unit("ns").asi8)
     if avail.size == 0 or seen.size == 0:
         return np.full(seen.size, -1, dtype=np.int64)
     runs = None
@@ -119,9 +148,13 @@ def gather_categorical(
 ) -> pd.Categorical:
     """``values[positions]`` (``fill`` where the position is -1) as a pandas Categorical: one
     byte per candle for a few distinct daily values (e.g. gate tags), and no per-candle
-    string work. Missing daily values stay missing."""
-    codes, uniques = pd.factorize(np.asarray(values), use_na_sentinel=True)
-    categories = list(uniques)
+    string work. Missing daily values stay missing. A ``pd.Categorical`` (e.g. memoised daily
+    tags) is used as is: no factorizing per call."""
+    if isinstance(values, pd.Categorical):
+        codes, categories = values.codes, list(values.categories)
+    else:
+        codes, uniques = pd.factorize(np.asarray(values), use_na_sentinel=True)
+        categories = list(uniques)
     if pd.isna(fill):
         fill_code = -1
     else:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .align import count_sorted
+from .align import count_runs, count_sorted, repeat_runs
 from .calendar import Availability, to_utc
 from .gate import CONDITIONS, GateParams
 
@@ -126,8 +126,13 @@ def stale_mask(
     at = np.asarray(at_ns, dtype=np.int64)
     newest = np.asarray(newest_available_ns, dtype=np.int64)
     grace_ns = pd.Timedelta(minutes=grace_minutes).value
-    i = count_sorted(calendar_available_ns, at - grace_ns, "right") - 1
-    expected = np.where(i >= 0, calendar_available_ns[np.maximum(i, 0)], NO_SESSION)
+    lengths = count_runs(calendar_available_ns, at - grace_ns, "right")
+    if lengths is not None:  # increasing instants (candle closes): one repeat, no per-candle search
+        expected = repeat_runs(np.asarray(calendar_available_ns, dtype=np.int64), lengths,
+                               NO_SESSION)
+    else:
+        i = count_sorted(calendar_available_ns, at - grace_ns, "right") - 1
+        expected = np.where(i >= 0, calendar_available_ns[np.maximum(i, 0)], NO_SESSION)
     return (newest == NO_SESSION) | (newest < expected)
 
 
