@@ -29,6 +29,7 @@ fi
 command="$1"
 shift
 case "$command" in
-  test) exec "$VENV/bin/python" -m pytest -q "$@" ;;
+  test) unset R2K_CALLER_DIR  # the suite's own subprocesses resolve paths against their cwd
+        exec "$VENV/bin/python" -m pytest -q "$@" ;;
   *) exec "$VENV/bin/python" -m russell_regime "$command" "$@" ;;
 esac

@@ -52,3 +52,22 @@ def test_first_run_says_what_it_installs_and_keeps_the_callers_folder(tmp_path) 
     assert any("pip install --quiet -e .[test]" in c for c in calls)
     assert calls[-1] == f"-m russell_regime backtest --data data | caller={caller}"
     assert os.path.isdir(repo / ".venv")
+
+
+def test_the_test_command_does_not_pass_the_callers_folder_on(tmp_path) -> None:
+    """The suite's subprocesses resolve relative paths against their own cwd; an inherited
+    R2K_CALLER_DIR pointed them at the folder run.sh was called from (failed in CI only)."""
+    repo = tmp_path / "repo"
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "run.sh", repo / "run.sh")
+    fake = repo / ".venv" / "bin" / "python"
+    fake.write_text(FAKE_PYTHON.replace('case "$1" in -c) exit 1 ;; esac', ""))  # "installed"
+    fake.chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "R2K_CALLER_DIR": "/elsewhere"}
+    proc = subprocess.run(
+        ["bash", str(repo / "run.sh"), "test", "-k", "x"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    calls = (repo / ".venv" / "calls.log").read_text().splitlines()
+    assert calls[-1] == "-m pytest -q -k x | caller="
