@@ -100,3 +100,37 @@ def test_memoised_gate_tags_equal_the_gate_frames_tags(rut_daily):
     tags = provider.gate_tags(params)
     assert provider.gate_tags(params) is tags
     assert list(np.asarray(tags, dtype=object)) == list(provider.gate(params)["gate_tag"])
+
+
+@pytest.mark.parametrize("order", ["increasing", "shuffled"])
+def test_seen_runs_repeat_to_the_positions(order):
+    from russell_regime.core.align import audit_columns, seen_runs, session_positions
+
+    sessions = pd.Series(pd.date_range("2024-01-01", periods=40, freq="B"))
+    avail = pd.DatetimeIndex(sessions + pd.Timedelta("20h15min")).tz_localize("UTC")
+    dates = pd.date_range("2023-12-30", "2024-03-05", freq="h", tz="UTC")
+    if order == "shuffled":
+        dates = dates[np.random.default_rng(3).permutation(len(dates))]
+    positions = session_positions(dates, pd.Timedelta("1h"), avail)
+    seen = audit_columns(positions, sessions, avail)["r2k_available_at"]
+    rows, lengths = seen_runs(seen, avail.as_unit("ns").asi8)
+    np.testing.assert_array_equal(np.repeat(rows, lengths), positions)
+    if order == "increasing":  # one entry per run of candles seeing the same session
+        assert rows.size == np.unique(positions).size
+    empty = pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
+    assert (np.repeat(*seen_runs(seen, empty)) == -1).all()
+    assert np.repeat(*seen_runs(seen[:0], avail)).size == 0
+
+
+def test_added_columns_replace_existing_ones_and_keep_attrs():
+    from russell_regime.adapter.mixin import _with_columns
+
+    frame = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=3, tz="UTC"),
+                          "close": [1.0, 2.0, 3.0]})
+    frame.attrs["note"] = "kept"
+    out = _with_columns(frame, {"r2k_gate": np.array([True, False, True])})
+    assert list(out.columns) == ["date", "close", "r2k_gate"]
+    assert out.attrs == {"note": "kept"} and out["r2k_gate"].dtype == bool
+    again = _with_columns(out, {"r2k_gate": np.array([False, False, True])})  # re-analysed
+    assert list(again.columns) == ["date", "close", "r2k_gate"]
+    assert again["r2k_gate"].tolist() == [False, False, True]

@@ -75,7 +75,7 @@ from freqtrade.exceptions import ConfigurationError, OperationalException
 from freqtrade.strategy import IStrategy
 from freqtrade.util.datetime_helpers import dt_now
 
-from ..core.align import gather, gather_categorical, positions_from_available_at
+from ..core.align import gather, gather_categorical, positions_from_available_at, seen_runs
 from ..core.gate import GateParams, pair_class
 from ..core.refresh import BLOCK, IGNORE, POLICY_EFFECT, entry_override, staleness
 from ..errors import ConfigError, RegimeError
@@ -200,10 +200,8 @@ class RussellGateMixin:
             _keep_builtins_pickled_by_reference()
         dataframe = super().advise_indicators(dataframe, metadata)  # type: ignore[misc]
         _, columns = self.regime.candle_columns(dataframe["date"], self.timeframe)
-        stale = columns.pop("stale")
-        for column, values in columns.items():
-            dataframe[column] = values
-        dataframe[STALE] = stale
+        stale = columns[STALE] = columns.pop("stale")
+        dataframe = _with_columns(dataframe, columns)
         if self.config.get("runmode") in AUDIT_MODES:
             for confirmation in self.russell_confirmations.values():
                 audit = confirmation.audit(
@@ -223,8 +221,7 @@ class RussellGateMixin:
         pair = metadata["pair"]
         cls = self.russell_pair_class(pair)
         gate_open, tag, stale, applied = self._effective_gate(dataframe, cls)
-        dataframe[GATE] = gate_open
-        dataframe[GATE_TAG] = tag
+        dataframe = _with_columns(dataframe, {GATE: gate_open, GATE_TAG: tag})
         if self.config.get("runmode") in AUDIT_MODES:
             for key in self.russell_confirmations:
                 dataframe[f"r2k_{key}"] = applied.get(key, np.ones(len(dataframe), dtype=bool))
@@ -430,9 +427,10 @@ class RussellGateMixin:
         policy applied: the index's class gate AND every active confirmation."""
         params = self.russell_gate_params(cls)
         daily = self.regime.gate(params)
-        positions = self.russell_positions(dataframe)
-        gate_open = gather(daily["gate_open"].to_numpy(), positions)
-        tag = gather_categorical(self.regime.gate_tags(params), positions, fill="")
+        rows, lengths = seen_runs(dataframe[AVAILABLE_AT], self.regime.available_ns)
+        gate_open = np.repeat(gather(daily["gate_open"].to_numpy(), rows), lengths)
+        per_run = gather_categorical(self.regime.gate_tags(params), rows, fill="")
+        tag = pd.Categorical.from_codes(np.repeat(per_run.codes, lengths), dtype=per_run.dtype)
         if self.live is not None:  # live: the loop's verdict on the data in hand now
             stale = np.full(len(dataframe), self.live.state.stale)
         else:  # backtest / hyperopt: the same rule at each candle's close
@@ -471,6 +469,20 @@ class RussellGateMixin:
             s.ticker, last, pair, int(stale.sum()), len(stale), first_stale, s.stale_grace_minutes,
             POLICY_EFFECT.get(s.stale_policy, "entries blocked"), s.stale_policy,
         )
+
+
+def _with_columns(dataframe: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
+    """``dataframe`` with ``columns`` (name -> per-row values) added or replaced. New columns
+    are appended in one ``concat`` (no copy of the frame's data; one column-index rebuild
+    instead of one per column); the frame's ``attrs`` are kept."""
+    if any(name in dataframe.columns for name in columns):  # re-analysed frame: replace
+        for name, values in columns.items():
+            dataframe[name] = values
+        return dataframe
+    added = pd.DataFrame(columns, index=dataframe.index, copy=False)
+    out = pd.concat([dataframe, added], axis=1)
+    out.attrs = dataframe.attrs
+    return out
 
 
 def _flag(dataframe: pd.DataFrame, column: str) -> np.ndarray:

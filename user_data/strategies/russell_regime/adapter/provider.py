@@ -153,7 +153,7 @@ class RegimeProvider:
         stale = stale_mask(closes, seen, s.availability.times_ns(), s.stale_grace_minutes)
         columns = {  # NO_SESSION is NaT's int64
             SESSION_COLUMN: session.view("M8[ns]"),
-            AVAILABLE_AT_COLUMN: pd.DatetimeIndex(seen.view("M8[ns]"), tz="UTC").array,
+            AVAILABLE_AT_COLUMN: pd.array(seen, dtype=_UTC_NS),  # int ns are UTC instants
             "stale": stale,
         }
         return positions, columns
@@ -234,6 +234,7 @@ def _close_ns(candle_dates: pd.Series, timeframe: str) -> np.ndarray:
     return dates + _step_ns(timeframe)
 
 
+_UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
 _NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 

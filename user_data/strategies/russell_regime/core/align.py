@@ -89,7 +89,16 @@ def count_runs(sorted_values: np.ndarray, at: np.ndarray, side: str = "left") ->
     at = np.asarray(at)
     if at.size > 1 and (at[1:] < at[:-1]).any():
         return None
-    first = np.searchsorted(at, sorted_values, side="right" if side == "left" else "left")
+    if at.size == 0:
+        return np.zeros(sorted_values.size + 1, dtype=np.int64)
+    # value j is counted from the first ``at`` after it ("left") / at or after it ("right");
+    # only the values inside [at[0], at[-1]] need a search (the others: from 0 / never)
+    lo, hi = np.searchsorted(sorted_values, at[[0, -1]], side=side)
+    first = np.empty(sorted_values.size, dtype=np.int64)
+    first[:lo] = 0
+    first[hi:] = at.size
+    first[lo:hi] = np.searchsorted(at, sorted_values[lo:hi],
+                                   side="right" if side == "left" else "left")
     return np.diff(first, prepend=0, append=at.size)
 
 
@@ -105,24 +114,33 @@ def positions_from_available_at(
 ) -> np.ndarray:
     """The daily row each candle sees, recovered from its ``r2k_available_at`` (the inverse of
     :func:`audit_columns`; ``available_at`` is unique per session): -1 where it is NaT or not
-    an ``available_at`` of the daily frame. Candles seeing the same session form runs, so one
-    search per run on increasing candles. ``available_at`` may also be given as sorted int ns
-    (UTC). int64."""
+    an ``available_at`` of the daily frame. ``available_at`` may also be given as sorted int
+    ns (UTC). int64. ``np.repeat(*seen_runs(...))``."""
+    return np.repeat(*seen_runs(seen_available_at, available_at))
+
+
+def seen_runs(
+    seen_available_at: pd.Series | pd.DatetimeIndex,
+    available_at: pd.DatetimeIndex | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`positions_from_available_at` in run-length form: (row per run, run lengths).
+    Candles seeing the same session form runs (on increasing candles), so one search per run,
+    and a daily column is gathered per run then repeated (``np.repeat(gather(values, rows),
+    lengths)``) instead of per candle."""
     seen = _ns(seen_available_at)
     avail = (available_at if isinstance(available_at, np.ndarray)
              else pd.DatetimeIndex(available_at).as_unit("ns").asi8)
     if avail.size == 0 or seen.size == 0:
-        return np.full(seen.size, -1, dtype=np.int64)
-    runs = None
+        return np.full(min(seen.size, 1), -1, dtype=np.int64), np.full(min(seen.size, 1),
+                                                                       seen.size, dtype=np.int64)
     if (seen[1:] >= seen[:-1]).all():
         runs = np.flatnonzero(np.concatenate(([True], seen[1:] != seen[:-1])))
-        values = seen[runs]
+        values, lengths = seen[runs], np.diff(np.append(runs, seen.size))
     else:
-        values = seen
+        values, lengths = seen, np.ones(seen.size, dtype=np.int64)
     at = np.searchsorted(avail, values)
     found = avail[np.minimum(at, avail.size - 1)] == values
-    rows = np.where(found, at, -1).astype(np.int64)
-    return rows if runs is None else np.repeat(rows, np.diff(np.append(runs, seen.size)))
+    return np.where(found, at, -1).astype(np.int64), lengths
 
 
 def gather(
