@@ -53,8 +53,8 @@ def test_stale_mask_run_path_equals_the_per_instant_rule(order):
     np.testing.assert_array_equal(stale_mask(at, newest, calendar, 180), want)
 
 
-def _dates(order: str, unit: str) -> pd.Series:
-    dates = pd.date_range("2021-03-20", "2021-05-10", freq="h", tz="UTC").as_unit(unit)
+def _dates(order: str, unit: str, freq: str = "h") -> pd.Series:
+    dates = pd.date_range("2021-03-20", "2021-05-10", freq=freq, tz="UTC").as_unit(unit)
     if order == "shuffled":
         dates = dates[np.random.default_rng(5).permutation(len(dates))]
     return pd.Series(dates)
@@ -63,20 +63,24 @@ def _dates(order: str, unit: str) -> pd.Series:
 @pytest.mark.parametrize("order", ["increasing", "shuffled"])
 @pytest.mark.parametrize("unit", ["ms", "ns"])
 @pytest.mark.parametrize("data", ["loaded", "none"])
-def test_candle_columns_equal_positions_audit_and_stale(rut_daily, order, unit, data):
-    provider = RegimeProvider(settings_from_config({}))
+@pytest.mark.parametrize("timeframe,grace", [("1h", 180), ("15m", 0), ("15m", 45)])
+def test_candle_columns_equal_positions_audit_and_stale(rut_daily, order, unit, data,
+                                                        timeframe, grace):
+    # 15m candles with grace 0 / 45 close exactly when a session (+ grace) becomes available
+    provider = RegimeProvider(settings_from_config(
+        {"russell_regime": {"stale_grace_minutes": grace}}))
     if data == "loaded":  # data ends 2021-04-30: the last candles see stale data
         provider.set_daily(rut_daily[rut_daily["session"].between("2021-03-24", "2021-04-30")])
-    dates = _dates(order, unit)
-    positions, columns = provider.candle_columns(dates, "1h")
-    want_positions = provider.positions(dates, "1h")
+    dates = _dates(order, unit, timeframe.replace("m", "min").replace("1h", "h"))
+    positions, columns = provider.candle_columns(dates, timeframe)
+    want_positions = provider.positions(dates, timeframe)
     np.testing.assert_array_equal(positions, want_positions)
     audit = provider.audit(want_positions)
     for column in audit.columns:
         got = pd.Series(columns[column])
         assert got.dtype == audit[column].dtype, column
         pd.testing.assert_series_equal(got, audit[column], check_names=False)
-    stale = provider.stale(want_positions, dates, "1h")
+    stale = provider.stale(want_positions, dates, timeframe)
     np.testing.assert_array_equal(columns["stale"], stale)
     if data == "loaded":
         assert (positions == -1).any() and (positions >= 0).any()

@@ -430,7 +430,8 @@ class RussellGateMixin:
         rows, lengths = seen_runs(dataframe[AVAILABLE_AT], self.regime.available_ns)
         gate_open = np.repeat(gather(daily["gate_open"].to_numpy(), rows), lengths)
         per_run = gather_categorical(self.regime.gate_tags(params), rows, fill="")
-        tag = pd.Categorical.from_codes(np.repeat(per_run.codes, lengths), dtype=per_run.dtype)
+        tag = pd.Categorical.from_codes(np.repeat(per_run.codes, lengths), dtype=per_run.dtype,
+                                        validate=False)  # codes of per_run's own categories
         if self.live is not None:  # live: the loop's verdict on the data in hand now
             stale = np.full(len(dataframe), self.live.state.stale)
         else:  # backtest / hyperopt: the same rule at each candle's close

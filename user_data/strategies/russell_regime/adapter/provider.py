@@ -135,11 +135,27 @@ class RegimeProvider:
         :meth:`stale` (under ``"stale"``), without their per-call datetime conversions."""
         closes = _close_ns(candle_dates, timeframe)
         avail = self._available_ns
+        s = self.settings
+        calendar = s.availability.times_ns()
         lengths = count_runs(avail, closes, "left") if avail.size else None
+        stale = None
         if lengths is not None:  # increasing candles: one repeat per column
             positions = repeat_runs(np.arange(avail.size, dtype=np.int64), lengths, -1)
             seen = repeat_runs(avail, lengths, NO_SESSION)
             session = repeat_runs(self._session_ns, lengths, NO_SESSION)
+            # stale_mask per run of candles seeing one session: stale from the close at which
+            # the next calendar session after it has been available for the grace period
+            runs = np.flatnonzero(lengths)
+            seen_run = np.concatenate(([NO_SESSION], avail))[runs]
+            after = np.searchsorted(calendar, seen_run, side="right")
+            grace = pd.Timedelta(minutes=s.stale_grace_minutes).value
+            threshold = np.where(
+                after < calendar.size,
+                calendar[np.minimum(after, calendar.size - 1)] + grace,
+                np.iinfo(np.int64).max,
+            )
+            threshold[seen_run == NO_SESSION] = np.iinfo(np.int64).min  # no data: stale
+            stale = closes >= np.repeat(threshold, lengths[runs])
         elif avail.size:
             positions = count_sorted(avail, closes, "left") - 1
             row = np.maximum(positions, 0)
@@ -149,8 +165,8 @@ class RegimeProvider:
         else:
             positions = np.full(closes.size, -1, dtype=np.int64)
             seen = session = np.full(closes.size, NO_SESSION, dtype=np.int64)
-        s = self.settings
-        stale = stale_mask(closes, seen, s.availability.times_ns(), s.stale_grace_minutes)
+        if stale is None:
+            stale = stale_mask(closes, seen, calendar, s.stale_grace_minutes)
         columns = {  # NO_SESSION is NaT's int64
             SESSION_COLUMN: session.view("M8[ns]"),
             AVAILABLE_AT_COLUMN: pd.array(seen, dtype=_UTC_NS),  # int ns are UTC instants
@@ -198,8 +214,8 @@ class RegimeProvider:
         """The ``gate_tag`` column of :meth:`gate` as a Categorical (categories in order of
         appearance), memoised: gathered per pair without factorizing the daily tags again."""
         def compute() -> pd.Categorical:
-            codes, uniques = pd.factorize(
-                np.asarray(self.gate(params)["gate_tag"].to_numpy()), use_na_sentinel=True)
+            # on the column itself: a str column is encoded by pyarrow, no Python str objects
+            codes, uniques = pd.factorize(self.gate(params)["gate_tag"], use_na_sentinel=True)
             return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
 
         return _memoised(self._tags, params, compute)
