@@ -31,7 +31,7 @@ def verdict(ok: bool) -> str:
 
 def _targets(res: dict, add: Callable[[str], None]) -> None:
     core, bt = res.get("core"), res.get("backtest")
-    add("## Targets (issue 9, same run)")
+    add("## Targets (issue 9)")
     add("")
     add(row("target", "measured", "limit", "status"))
     add("|---|---:|---:|---|")
@@ -85,7 +85,9 @@ def _core(core: dict, add: Callable[[str], None]) -> None:
                     f"{fmt(an[name], '.0f')} / {fmt(an[base], '.0f')} "
                     f"({r(an[name], an[base])})"))
     for key, m in core["memory"].items():
-        add(row(f"analysed frames {key}: all / r2k_* MB (share)",
+        kind = ("analysed frames (after signals)" if key.endswith("signals")
+                else "indicator-only frames")
+        add(row(f"{kind} {key}: all / r2k_* MB (share)",
                 f"{fmt(m['all_mb'], '.1f')} / {fmt(m['r2k_mb'], '.1f')} "
                 f"({100 * m['share']:.1f} %)"))
     for label in ("disk", "off"):
