@@ -29,10 +29,10 @@ import pandas as pd
 from ..core.align import audit_columns, gather, session_positions
 from ..core.calendar import Availability
 from ..core.confirmations import flows_open, lead_open, validate_flows, value_open, vix_open
-from ..core.refresh import NO_SESSION, stale_mask
+from ..core.refresh import stale_at_positions
 from ..errors import RegimeError
 from ..settings import ConfirmationSettings, RegimeSettings
-from .provider import RegimeProvider, _memoised, timeframe_step
+from .provider import RegimeProvider, _memoised, close_ns, timeframe_step
 
 PREFIX = "r2k_"
 
@@ -191,13 +191,10 @@ class Confirmation:
     def stale(self, positions: np.ndarray, candle_dates: pd.Series, timeframe: str) -> np.ndarray:
         """Per candle: the confirmation data it sees is stale at its close (the index's rule
         with this confirmation's publication times)."""
-        dates = pd.DatetimeIndex(candle_dates).tz_convert("UTC").as_unit("ns").asi8
-        closes = dates + timeframe_step(timeframe).value
-        avail = self.available_at.as_unit("ns").asi8
-        newest = np.full(len(positions), NO_SESSION, dtype=np.int64)
-        if avail.size:
-            newest = np.where(positions >= 0, avail[np.maximum(positions, 0)], NO_SESSION)
-        return stale_mask(closes, newest, self.availability.times_ns(), self.grace)
+        return stale_at_positions(
+            close_ns(candle_dates, timeframe), positions,
+            self.available_at.as_unit("ns").asi8, self.availability.times_ns(), self.grace,
+        )
 
     def audit(self, positions: np.ndarray) -> pd.DataFrame:
         """``r2k_<key>_session`` and ``r2k_<key>_available_at`` for the given positions."""

@@ -27,7 +27,7 @@ from ..core.align import (
 )
 from ..core.daily import validate_daily
 from ..core.gate import GateParams, class_features, gate_from_features
-from ..core.refresh import NO_SESSION, stale_mask
+from ..core.refresh import NO_SESSION, stale_at_positions, stale_mask, stale_runs
 from ..data.cache import DailyCache
 from ..data.calendars import load_table
 from ..data.sources import read_daily_file
@@ -118,13 +118,9 @@ class RegimeProvider:
         live rule)? True where a session the calendar made available ``stale_grace_minutes``
         before the close is missing, e.g. every candle after the data ends."""
         s = self.settings
-        closes = _close_ns(candle_dates, timeframe)
-        avail = self.available_at.as_unit("ns").asi8
-        newest = np.full(len(positions), NO_SESSION, dtype=np.int64)
-        if avail.size:
-            newest = np.where(positions >= 0, avail[np.maximum(positions, 0)], NO_SESSION)
-        return stale_mask(
-            closes, newest, s.availability.times_ns(), s.stale_grace_minutes,
+        return stale_at_positions(
+            close_ns(candle_dates, timeframe), positions, self._available_ns,
+            s.availability.times_ns(), s.stale_grace_minutes,
         )
 
     def candle_columns(
@@ -133,7 +129,7 @@ class RegimeProvider:
         """(positions, columns) for freqtrade candles in one pass on int64 ns: the same values
         as :meth:`positions`, :meth:`audit` (``r2k_session``, ``r2k_available_at``) and
         :meth:`stale` (under ``"stale"``), without their per-call datetime conversions."""
-        closes = _close_ns(candle_dates, timeframe)
+        closes = close_ns(candle_dates, timeframe)
         avail = self._available_ns
         s = self.settings
         calendar = s.availability.times_ns()
@@ -143,19 +139,10 @@ class RegimeProvider:
             positions = repeat_runs(np.arange(avail.size, dtype=np.int64), lengths, -1)
             seen = repeat_runs(avail, lengths, NO_SESSION)
             session = repeat_runs(self._session_ns, lengths, NO_SESSION)
-            # stale_mask per run of candles seeing one session: stale from the close at which
-            # the next calendar session after it has been available for the grace period
-            runs = np.flatnonzero(lengths)
-            seen_run = np.concatenate(([NO_SESSION], avail))[runs]
-            after = np.searchsorted(calendar, seen_run, side="right")
-            grace = pd.Timedelta(minutes=s.stale_grace_minutes).value
-            threshold = np.where(
-                after < calendar.size,
-                calendar[np.minimum(after, calendar.size - 1)] + grace,
-                np.iinfo(np.int64).max,
-            )
-            threshold[seen_run == NO_SESSION] = np.iinfo(np.int64).min  # no data: stale
-            stale = closes >= np.repeat(threshold, lengths[runs])
+            runs = np.flatnonzero(lengths)  # stale_mask per run of candles seeing one session
+            run_available = np.concatenate(([NO_SESSION], avail))[runs]
+            stale = stale_runs(closes, run_available, lengths[runs], calendar,
+                               s.stale_grace_minutes)
         elif avail.size:
             positions = count_sorted(avail, closes, "left") - 1
             row = np.maximum(positions, 0)
@@ -237,7 +224,7 @@ def timeframe_step(timeframe: str) -> pd.Timedelta:
     return pd.Timedelta(seconds=seconds)
 
 
-def _close_ns(candle_dates: pd.Series, timeframe: str) -> np.ndarray:
+def close_ns(candle_dates: pd.Series, timeframe: str) -> np.ndarray:
     """Candle closes, int ns UTC; candle dates must be timezone-aware."""
     dtype = getattr(candle_dates, "dtype", None)
     if isinstance(dtype, pd.DatetimeTZDtype):  # freqtrade's candles: no conversion, one multiply

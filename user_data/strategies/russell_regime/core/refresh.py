@@ -136,6 +136,43 @@ def stale_mask(
     return (newest == NO_SESSION) | (newest < expected)
 
 
+def stale_at_positions(
+    closes_ns: np.ndarray,
+    positions: np.ndarray,
+    available_ns: np.ndarray,
+    calendar_available_ns: np.ndarray,
+    grace_minutes: float,
+) -> np.ndarray:
+    """:func:`stale_mask` for candles given the daily row each sees (``positions``, -1: none):
+    the newest data in hand at a candle is that row's ``available_at`` (``available_ns``)."""
+    newest = np.full(len(positions), NO_SESSION, dtype=np.int64)
+    if available_ns.size:
+        newest = np.where(positions >= 0, available_ns[np.maximum(positions, 0)], NO_SESSION)
+    return stale_mask(closes_ns, newest, calendar_available_ns, grace_minutes)
+
+
+def stale_runs(
+    closes_ns: np.ndarray,
+    run_available_ns: np.ndarray,
+    lengths: np.ndarray,
+    calendar_available_ns: np.ndarray,
+    grace_minutes: float,
+) -> np.ndarray:
+    """:func:`stale_mask` in run-length form, for increasing candles that see one session per
+    run: run k has ``lengths[k]`` candles whose newest data is ``run_available_ns[k]``
+    (:data:`NO_SESSION`: none). A run is stale from the close at which the next calendar
+    session after its data has been available for ``grace_minutes``; no data is stale."""
+    grace = pd.Timedelta(minutes=grace_minutes).value
+    after = np.searchsorted(calendar_available_ns, run_available_ns, side="right")
+    threshold = np.where(
+        after < calendar_available_ns.size,
+        calendar_available_ns[np.minimum(after, calendar_available_ns.size - 1)] + grace,
+        np.iinfo(np.int64).max,
+    )
+    threshold[run_available_ns == NO_SESSION] = np.iinfo(np.int64).min
+    return np.asarray(closes_ns) >= np.repeat(threshold, lengths)
+
+
 def staleness(
     now: pd.Timestamp,
     newest_session: pd.Timestamp | None,
