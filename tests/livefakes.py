@@ -205,3 +205,30 @@ def loop_strategy(strategy, yahoo: FakeYahoo, now: pd.Timestamp, timeout: float 
     strategy.russell_loop(now)
     assert strategy.live.wait(timeout), "fetch did not finish"
     strategy.russell_loop(now + pd.Timedelta(seconds=5))
+
+
+def patch_exchange(monkeypatch, closed: Callable[[str], pd.DataFrame]) -> None:
+    """freqtrade's Exchange answers from ``closed(pair)`` (the candles closed at the test's
+    clock) instead of the network: candles, and an order book / ticker at the last close."""
+    from freqtrade.exchange import Exchange
+
+    def refresh_latest_ohlcv(exchange, pair_list, **kwargs):
+        out = {}
+        for key in pair_list:
+            out[key] = exchange._klines[key] = closed(key[0])
+        return out
+
+    def price(pair: str) -> float:
+        return float(closed(pair)["close"].iloc[-1])
+
+    def order_book(exchange, pair, limit=100):
+        p = price(pair)
+        return {"bids": [[p * 0.9999, 1000.0]], "asks": [[p * 1.0001, 1000.0]]}
+
+    def ticker(exchange, pair):
+        p = price(pair)
+        return {"symbol": pair, "bid": p * 0.9999, "ask": p * 1.0001, "last": p}
+
+    monkeypatch.setattr(Exchange, "refresh_latest_ohlcv", refresh_latest_ohlcv)
+    monkeypatch.setattr(Exchange, "fetch_l2_order_book", order_book)
+    monkeypatch.setattr(Exchange, "fetch_ticker", ticker)

@@ -17,11 +17,10 @@ import pytest
 import yfinance
 from freqtrade.configuration import Configuration
 from freqtrade.enums import RunMode
-from freqtrade.exchange import Exchange
 from freqtrade.freqtradebot import FreqtradeBot
 from freqtrade.persistence import Trade
 from freqtrade.persistence.usedb_context import enable_database_use
-from livefakes import FakeYahoo, seed_cache, utc
+from livefakes import FakeYahoo, patch_exchange, seed_cache, utc
 
 from russell_regime.adapter.offline import DEFAULT_SNAPSHOT, load_markets_snapshot, offline_markets
 from russell_regime.data.cache import load_cache
@@ -83,7 +82,7 @@ class DryRun:
         monkeypatch.setattr("freqtrade.freqtradebot.datetime", fake_datetime)
         monkeypatch.setattr("freqtrade.util.datetime_helpers.datetime", fake_datetime)
         monkeypatch.setattr(yfinance, "Ticker", self.yahoo.ticker)
-        self._patch_exchange(monkeypatch)
+        patch_exchange(monkeypatch, self.closed)
         self.bot = FreqtradeBot(self._config(tmp_path))
         if hasattr(self.bot.strategy, "base_entry"):
             monkeypatch.setattr(self.bot.strategy, "base_entry",
@@ -120,33 +119,6 @@ class DryRun:
         frame = self.candles[pair]
         done = frame[frame["date"] + pd.Timedelta(hours=1) <= self.clock.now]
         return done.tail(700).reset_index(drop=True)
-
-    def _patch_exchange(self, monkeypatch) -> None:
-        run = self
-
-        def refresh_latest_ohlcv(exchange, pair_list, **kwargs):
-            out = {}
-            for pair, timeframe, candle_type in pair_list:
-                out[(pair, timeframe, candle_type)] = run.closed(pair)
-                exchange._klines[(pair, timeframe, candle_type)] = out[
-                    (pair, timeframe, candle_type)
-                ]
-            return out
-
-        def price(pair: str) -> float:
-            return float(run.closed(pair)["close"].iloc[-1])
-
-        def order_book(exchange, pair, limit=100):
-            p = price(pair)
-            return {"bids": [[p * 0.9999, 1000.0]], "asks": [[p * 1.0001, 1000.0]]}
-
-        def ticker(exchange, pair):
-            p = price(pair)
-            return {"symbol": pair, "bid": p * 0.9999, "ask": p * 1.0001, "last": p}
-
-        monkeypatch.setattr(Exchange, "refresh_latest_ohlcv", refresh_latest_ohlcv)
-        monkeypatch.setattr(Exchange, "fetch_l2_order_book", order_book)
-        monkeypatch.setattr(Exchange, "fetch_ticker", ticker)
 
     def step(self, now: pd.Timestamp) -> None:
         """One bot loop at ``now``, then let a refresh it started finish (the bot would not

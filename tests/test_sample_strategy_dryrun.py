@@ -18,12 +18,11 @@ import pytest
 import yfinance
 from freqtrade.configuration import Configuration
 from freqtrade.enums import RunMode, SignalDirection
-from freqtrade.exchange import Exchange
 from freqtrade.freqtradebot import FreqtradeBot
 from freqtrade.persistence import Trade
 from freqtrade.persistence.usedb_context import enable_database_use
 from freqtrade.templates.sample_strategy import SampleStrategy
-from livefakes import FakeYahoo, seed_cache, utc
+from livefakes import FakeYahoo, patch_exchange, seed_cache, utc
 
 from russell_regime.adapter.offline import DEFAULT_SNAPSHOT, load_markets_snapshot, offline_markets
 from russell_regime.data.cache import load_cache
@@ -81,7 +80,7 @@ class GatedSampleDryRun:
         monkeypatch.setattr("freqtrade.util.datetime_helpers.datetime", FakeDatetime)
         monkeypatch.setattr(yfinance, "Ticker", self.yahoo.ticker)
         monkeypatch.setattr(SampleStrategy, "populate_entry_trend", enter_on_signal_pairs)
-        self._patch_exchange(monkeypatch)
+        patch_exchange(monkeypatch, self.closed)
         self.bot = FreqtradeBot(self._config(tmp_path))
         assert type(self.bot.strategy).__name__ == "GatedSample"
         original = self.bot.rpc.process_msg_queue
@@ -116,30 +115,6 @@ class GatedSampleDryRun:
         return frame[frame["date"] + pd.Timedelta(hours=1) <= self.now].tail(700).reset_index(
             drop=True
         )
-
-    def _patch_exchange(self, monkeypatch) -> None:
-        run = self
-
-        def refresh_latest_ohlcv(exchange, pair_list, **kwargs):
-            out = {}
-            for key in pair_list:
-                out[key] = exchange._klines[key] = run.closed(key[0])
-            return out
-
-        def price(pair: str) -> float:
-            return float(run.closed(pair)["close"].iloc[-1])
-
-        def order_book(exchange, pair, limit=100):
-            p = price(pair)
-            return {"bids": [[p * 0.9999, 1000.0]], "asks": [[p * 1.0001, 1000.0]]}
-
-        def ticker(exchange, pair):
-            p = price(pair)
-            return {"symbol": pair, "bid": p * 0.9999, "ask": p * 1.0001, "last": p}
-
-        monkeypatch.setattr(Exchange, "refresh_latest_ohlcv", refresh_latest_ohlcv)
-        monkeypatch.setattr(Exchange, "fetch_l2_order_book", order_book)
-        monkeypatch.setattr(Exchange, "fetch_ticker", ticker)
 
     def step(self, now: pd.Timestamp) -> None:
         """One bot loop at ``now``; then let a refresh it started finish (the next loop,
