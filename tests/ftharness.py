@@ -9,7 +9,7 @@ from freqtrade.commands.optimize_commands import setup_optimize_configuration
 from freqtrade.enums import RunMode
 from freqtrade.optimize.backtesting import Backtesting
 
-from russell_regime.adapter.offline import DEFAULT_SNAPSHOT, load_markets_snapshot, offline_markets
+from russell_regime.adapter.offline import default_snapshot, load_markets_snapshot, offline_markets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG = REPO_ROOT / "config.json"
@@ -49,7 +49,7 @@ def backtest_config(
 
 def run_backtest(config: dict) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], Backtesting]:
     """(trades, analysed dataframes per pair with signals, the Backtesting object)."""
-    with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with offline_markets(load_markets_snapshot(default_snapshot())):
         backtesting = Backtesting(config)
         try:
             strategy = backtesting.strategylist[0]

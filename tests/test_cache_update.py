@@ -35,13 +35,12 @@ from russell_regime.errors import CacheUnavailable
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
 
-STRATEGIES = Path(__file__).resolve().parents[1] / "user_data" / "strategies"
 DAY = pd.Timestamp
 NOW = utc("2024-11-19 02:00")  # Monday 2024-11-18 is final; the cache below ends before it
 
 
 def start_download(cwd: Path, data: Path, cache_dir: Path, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(STRATEGIES)}
+    env = dict(os.environ)
     argv = [sys.executable, "-m", "russell_regime", "download", "--no-progress",
             "--source", "file", "--path", str(data), "--cache-dir", str(cache_dir), *extra]
     return subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
@@ -262,7 +261,7 @@ def test_status_reads_an_old_named_cache_and_names_it(tmp_path, window):
     write_cache(legacy_cache_file(tmp_path, "^RUT"), window, "^RUT")
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"russell_regime": {"cache_dir": str(tmp_path)}}))
-    env = {**os.environ, "PYTHONPATH": str(STRATEGIES)}
+    env = dict(os.environ)
     out = subprocess.run(
         [
             sys.executable,

@@ -29,8 +29,6 @@ from russell_regime.data.calendars import (
     xcals_version,
 )
 
-STRATEGIES = Path(__file__).resolve().parents[1] / "user_data" / "strategies"
-
 
 @pytest.mark.parametrize("name", ["XNYS", "XLON", "XBOM"])
 def test_table_holds_exactly_the_calendars_sessions_and_closes(name):
@@ -96,7 +94,6 @@ def test_cache_dir_setting(monkeypatch, tmp_path):
 FRESH_PROCESS = """
 import json, sys, time
 import pandas as pd
-sys.path.insert(0, {strategies!r})
 start = time.perf_counter()
 from russell_regime.adapter.provider import RegimeProvider
 from russell_regime.settings import RegimeSettings
@@ -113,7 +110,7 @@ print(json.dumps({{
 def _fresh(tmp_path: Path) -> dict:
     env = {**os.environ, ENV: str(tmp_path / "calendars")}
     out = subprocess.run(
-        [sys.executable, "-c", FRESH_PROCESS.format(strategies=str(STRATEGIES))],
+        [sys.executable, "-c", FRESH_PROCESS.replace('{{', '{').replace('}}', '}')],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -140,10 +140,10 @@ def test_failed_fetch_leaves_the_cache_unchanged(rut_csv, tmp_path):
     assert cache_file(tmp_path, "^RUT").read_bytes() == before
 
 
-def test_python_dash_m_runs_the_cli():
+def test_python_dash_m_runs_the_cli(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "russell_regime", "download", "--help"],
-        cwd=REPO_ROOT / "user_data" / "strategies",
+        cwd=tmp_path,
         capture_output=True,
         text=True,
     )

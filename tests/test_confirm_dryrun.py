@@ -12,7 +12,7 @@ import yfinance
 from livefakes import FakeYahoo, utc
 from test_dryrun_bot import PAIRS, DryRun, entry_signal, no_network  # noqa: F401 (fixture)
 
-from russell_regime.adapter.offline import DEFAULT_SNAPSHOT, load_markets_snapshot, offline_markets
+from russell_regime.adapter.offline import default_snapshot, load_markets_snapshot, offline_markets
 from russell_regime.core.daily import validate_daily
 from russell_regime.data.cache import cache_file, load_cache, write_cache
 
@@ -51,7 +51,7 @@ def vix_run(tmp_path, shared_data, rut_daily, monkeypatch, no_network):  # noqa:
 
     def start(cached_until: str, now: pd.Timestamp) -> VixDryRun:
         VixDryRun.vix_daily, VixDryRun.vix_until = vix_daily, cached_until
-        with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+        with offline_markets(load_markets_snapshot(default_snapshot())):
             run = VixDryRun(tmp_path, shared_data, rut_daily, monkeypatch, cached_until, now)
         run.vix = FakeYahoo(vix_daily, now)
         tickers = {"^RUT": run.yahoo, "^VIX": run.vix}
@@ -72,7 +72,7 @@ def test_stale_vix_blocks_entries_until_its_refresh_succeeds(vix_run):
     lives = strategy.russell_confirmation_lives["vix"]
     assert len(lives) == 1 and lives[0]._ensure_worker() is strategy.live._ensure_worker()
     run.vix.fault = ConnectionError("Yahoo unreachable")
-    with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with offline_markets(load_markets_snapshot(default_snapshot())):
         run.step(utc("2024-11-19 01:00:05"))
         run.step(utc("2024-11-19 01:00:10"))
         assert strategy.regime.daily["session"].iloc[-1] == pd.Timestamp("2024-11-18")
@@ -113,7 +113,7 @@ def test_vix_above_the_level_keeps_the_gate_closed_in_the_bot(vix_run):
     run = vix_run("2024-11-15", utc("2024-11-18 20:00:05"))
     strategy = run.bot.strategy
     strategy.vix_level.value = 15.0
-    with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with offline_markets(load_markets_snapshot(default_snapshot())):
         run.step(utc("2024-11-18 20:00:05"))
         run.step(utc("2024-11-18 20:00:10"))
         assert not strategy.russell_entry_blocked()

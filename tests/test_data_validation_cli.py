@@ -25,7 +25,6 @@ T = "^RUT"
 
 def download(tmp: Path, path: Path, *extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FREQTRADE__")}
-    env["PYTHONPATH"] = str(REPO_ROOT / "user_data" / "strategies")
     return subprocess.run(
         [sys.executable, "-m", "russell_regime", "download", "--no-progress",
          "--source", "file", "--path", str(path), "--cache-dir", str(tmp / "cache"), *extra],

@@ -22,7 +22,7 @@ from freqtrade.persistence import Trade
 from freqtrade.persistence.usedb_context import enable_database_use
 from livefakes import FakeYahoo, patch_exchange, seed_cache, utc
 
-from russell_regime.adapter.offline import DEFAULT_SNAPSHOT, load_markets_snapshot, offline_markets
+from russell_regime.adapter.offline import default_snapshot, load_markets_snapshot, offline_markets
 from russell_regime.data.cache import load_cache
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -141,7 +141,7 @@ def dry_run(tmp_path, shared_data, rut_daily, monkeypatch, no_network):
     runs: list[DryRun] = []
 
     def start(cached_until: str, now: pd.Timestamp, strategy: str = "RussellRiskOn") -> DryRun:
-        with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+        with offline_markets(load_markets_snapshot(default_snapshot())):
             run = DryRun(tmp_path, shared_data, rut_daily, monkeypatch, cached_until, now,
                          strategy)
         runs.append(run)
@@ -156,7 +156,7 @@ def test_entry_waits_for_the_session_close_then_follows_the_refreshed_gate(dry_r
     # Thursday 11-14 closed every gate; Friday 11-15 opens them (retest) at its close,
     # 21:00 UTC (EST), available 21:15 UTC.
     run = dry_run("2024-11-14", utc("2024-11-15 20:30"))
-    with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with offline_markets(load_markets_snapshot(default_snapshot())):
         run.step(utc("2024-11-15 20:30"))  # session in progress: Yahoo's bar is provisional
         assert run.trades() == []
         assert run.bot.strategy.regime.daily["session"].iloc[-1] == pd.Timestamp("2024-11-14")
@@ -179,7 +179,7 @@ def test_entries_blocked_while_yahoo_is_down_and_allowed_after_recovery(dry_run)
     # Cache ends Friday 11-15 (gates open); on Tuesday 01:00 UTC Monday's session is overdue.
     run = dry_run("2024-11-15", utc("2024-11-19 01:00:05"))
     run.yahoo.fault = ConnectionError("Yahoo unreachable")
-    with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with offline_markets(load_markets_snapshot(default_snapshot())):
         run.step(utc("2024-11-19 01:00:05"))
         run.step(utc("2024-11-19 01:00:10"))
         assert run.bot.strategy.live.state.stale

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "user_data" / "strategies" / "russell_regime"
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "russell_regime"
 CORE_THIRD_PARTY = {"numpy", "pandas", "exchange_calendars"}
 CORE_OWN = ("russell_regime.core", "russell_regime.errors")
 CLOCK_CALLS = ("now", "today", "utcnow", "time", "monotonic", "perf_counter")

@@ -8,7 +8,7 @@ import pandas as pd
 from livefakes import utc
 from test_dryrun_bot import PAIRS, dry_run, entry_signal, no_network  # noqa: F401 (fixtures)
 
-from russell_regime.adapter.offline import DEFAULT_SNAPSHOT, load_markets_snapshot, offline_markets
+from russell_regime.adapter.offline import default_snapshot, load_markets_snapshot, offline_markets
 
 
 def test_user_hooks_without_super_keep_refresh_gate_and_veto(dry_run):  # noqa: F811
@@ -17,7 +17,7 @@ def test_user_hooks_without_super_keep_refresh_gate_and_veto(dry_run):  # noqa: 
     strategy = run.bot.strategy
     assert strategy.started and strategy.live is not None  # user's bot_start ran, and ours
     run.yahoo.fault = ConnectionError("Yahoo unreachable")
-    with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with offline_markets(load_markets_snapshot(default_snapshot())):
         run.step(utc("2024-11-19 01:00:05"))
         run.step(utc("2024-11-19 01:00:10"))
         assert strategy.loops == 2  # the user's bot_loop_start runs every loop
@@ -45,7 +45,7 @@ def test_entries_vetoed_once_the_data_goes_stale_after_the_analysis(dry_run):  #
     run = dry_run("2024-11-15", utc("2024-11-18 20:00:05"), strategy="OwnHooks")
     strategy = run.bot.strategy
     run.yahoo.fault = ConnectionError("Yahoo unreachable")
-    with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with offline_markets(load_markets_snapshot(default_snapshot())):
         run.step(utc("2024-11-18 20:00:05"))
         assert not strategy.live.state.stale
         assert entry_signal(strategy, run.clock.now)

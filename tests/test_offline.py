@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from russell_regime.adapter.offline import (
-    DEFAULT_SNAPSHOT,
-    REPO_ROOT,
     SnapshotError,
+    default_snapshot,
     load_markets_snapshot,
     main,
     offline_markets,
@@ -21,6 +20,7 @@ from russell_regime.adapter.offline import (
     run_freqtrade,
 )
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG = REPO_ROOT / "config.json"
 
 
@@ -73,7 +73,7 @@ def test_load_snapshot_rejects_bad_json_and_missing_file(tmp_path: Path) -> None
 
 def test_shipped_snapshot_covers_config_whitelist() -> None:
     config = json.loads(CONFIG.read_text())
-    markets = load_markets_snapshot(DEFAULT_SNAPSHOT)
+    markets = load_markets_snapshot(default_snapshot())
     whitelist = config["exchange"]["pair_whitelist"]
     assert len(whitelist) == 10
     assert set(whitelist) <= set(markets)
@@ -231,7 +231,7 @@ def test_backtesting_runs_offline_on_shared_data(
             "--backtest-directory", str(results),
             "--cache", "none",
         ],
-        DEFAULT_SNAPSHOT,
+        default_snapshot(),
     )  # fmt: skip
 
     assert code == 0

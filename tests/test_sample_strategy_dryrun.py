@@ -24,7 +24,7 @@ from freqtrade.persistence.usedb_context import enable_database_use
 from freqtrade.templates.sample_strategy import SampleStrategy
 from livefakes import FakeYahoo, patch_exchange, seed_cache, utc
 
-from russell_regime.adapter.offline import DEFAULT_SNAPSHOT, load_markets_snapshot, offline_markets
+from russell_regime.adapter.offline import default_snapshot, load_markets_snapshot, offline_markets
 from russell_regime.data.cache import load_cache
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.freqtrade_run]
@@ -136,7 +136,7 @@ def dry_run(tmp_path, shared_data, rut_daily, monkeypatch, no_network):
     runs: list[GatedSampleDryRun] = []
 
     def start(cached_until: str, now: pd.Timestamp) -> GatedSampleDryRun:
-        with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+        with offline_markets(load_markets_snapshot(default_snapshot())):
             run = GatedSampleDryRun(tmp_path, shared_data, rut_daily, monkeypatch, cached_until,
                                     now)
         runs.append(run)
@@ -151,7 +151,7 @@ def test_gated_sample_refreshes_the_index_and_enters_on_the_new_session(dry_run)
     # Thursday 2024-11-14 closed every gate; Friday 11-15 opens them (retest) at its close,
     # 21:00 UTC, available 21:15 UTC.
     run = dry_run("2024-11-14", utc("2024-11-15 20:30"))
-    with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with offline_markets(load_markets_snapshot(default_snapshot())):
         run.step(utc("2024-11-15 20:30"))
         assert run.entered() == []  # SampleStrategy wants in; the gate of 11-14 is closed
         assert not run.analysed("BTC/USDT")["r2k_gate"].iloc[-1]
@@ -176,7 +176,7 @@ def test_gated_sample_vetoes_entries_once_the_index_data_is_stale(dry_run):
     run = dry_run("2024-11-15", utc("2024-11-18 23:00:05"))
     run.yahoo.fault = ConnectionError("Yahoo unreachable")
     strategy = run.bot.strategy
-    with offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with offline_markets(load_markets_snapshot(default_snapshot())):
         run.signal_pairs = {"BTC/USDT"}
         run.step(utc("2024-11-18 23:00:05"))  # within the grace: the data still counts
         assert not strategy.live.state.stale

@@ -321,11 +321,11 @@ def test_default_history_calls_yfinance_ticker_history(monkeypatch):
     assert seen["ticker"] == "^RUT" and seen["period"] == "max" and seen["timeout"] == 10
 
 
-def test_importing_sources_does_not_import_yfinance():
+def test_importing_sources_does_not_import_yfinance(tmp_path):
     code = "import sys, russell_regime.data.sources; print('yfinance' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=REPO_ROOT / "user_data" / "strategies",
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         check=True,

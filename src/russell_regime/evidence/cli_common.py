@@ -11,7 +11,6 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ..adapter.offline import REPO_ROOT
 from ..config_file import caller_path
 from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES, Availability
 from ..core.gate import GateParams
@@ -20,14 +19,15 @@ from ..errors import ConfigError
 from .alignment import ConfirmationSeries
 from .events import DEFAULT_GAP
 
-DEFAULT_OUT = REPO_ROOT / "user_data" / "evidence"
+DEFAULT_OUT = Path("user_data") / "evidence"  # relative to the caller's folder
 DEFAULT_CONFIRM = ("vix", "lead", "value")
 VIX_CLOSE_OFFSET = 15  # the VIX closes at 16:15 New York, 15 minutes after the NYSE
 
 
 def default_data_dir() -> Path:
-    """``$R2K_SHARED_DATA`` or ``<repo>/../shared/data``."""
-    return Path(os.environ.get("R2K_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
+    """``$R2K_SHARED_DATA``, else ``../shared/data`` from the caller's folder (where the
+    shared data lie beside a clone of this repo)."""
+    return caller_path(Path(os.environ.get("R2K_SHARED_DATA") or "../shared/data"))
 
 
 # --- shared options --------------------------------------------------------------------------
@@ -36,8 +36,8 @@ def default_data_dir() -> Path:
 def data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", type=Path, default=None,
-        help="shared data folder with index/ and binance/ (default $R2K_SHARED_DATA or "
-        "../shared/data beside the repo)",
+        help="shared data folder with index/ and binance/ (default $R2K_SHARED_DATA, else "
+        "../shared/data from here)",
     )
 
 
@@ -148,7 +148,7 @@ def gate_params_of(args: argparse.Namespace) -> GateParams:
 
 
 def data_dir(args: argparse.Namespace) -> Path:
-    root = Path(args.data) if args.data else default_data_dir()
+    root = caller_path(Path(args.data)) if args.data else default_data_dir()
     if not (root / "index").is_dir() or not (root / "binance").is_dir():
         raise ConfigError(f"no shared data at {root} (expected index/ and binance/); use --data")
     return root

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..adapter.offline import REPO_ROOT
-from ..config_file import caller_path
+from ..config_file import caller_path, default_config_path
 from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES
 from ..data.sources import read_daily_file
 from ..errors import ConfigError
@@ -32,7 +31,6 @@ from .report import print_table, to_markdown, write_outputs
 
 DEFAULT_TIMERANGE = "20180101-20250701"
 STRATEGY = "RussellRiskOn"
-STRATEGIES = REPO_ROOT / "user_data" / "strategies"
 
 
 def add_compare_command(subparsers: argparse._SubParsersAction) -> None:
@@ -59,16 +57,20 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
         "rolling training windows and report only the out-of-sample windows.",
     )
     common.data_options(p)
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help=f"output folder (default {DEFAULT_OUT} here)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="freqtrade config (default: config.json here, else the shipped "
+                   "example config)")
     p.add_argument("--timerange", default=DEFAULT_TIMERANGE,
                    help=f"YYYYMMDD-YYYYMMDD (default {DEFAULT_TIMERANGE})")
     p.add_argument("--pairs", nargs="+", default=None,
-                   help="base currencies (default: config.json's whitelist)")
+                   help="base currencies (default: the config's whitelist)")
     p.add_argument("--strategy", default=STRATEGY,
                    help=f"a strategy using RussellGateMixin (default {STRATEGY})")
-    p.add_argument("--strategy-path", type=Path, default=STRATEGIES,
-                   help="folder freqtrade searches for --strategy first (default: the repo's "
-                   "user_data/strategies); relative to the caller's folder")
+    p.add_argument("--strategy-path", type=Path, default=None,
+                   help="folder freqtrade searches for --strategy first (default: the shipped "
+                   "example strategy's folder); relative to the caller's folder")
     p.add_argument("--walk-forward", action="store_true", help="walk-forward hyperopt mode")
     p.add_argument("--train-months", type=int, default=12)
     p.add_argument("--test-months", type=int, default=6)
@@ -88,10 +90,12 @@ def _run_compare(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     root = common.data_dir(args)
     console = common.make_console()
-    args.strategy_path = caller_path(args.strategy_path)
-    pairs = [f"{b}/USDT" for b in args.pairs] if args.pairs else _config_pairs()
+    if args.strategy_path is not None:
+        args.strategy_path = caller_path(args.strategy_path)
+    args.config = default_config_path() if args.config is None else caller_path(args.config)
+    pairs = [f"{b}/USDT" for b in args.pairs] if args.pairs else _config_pairs(args.config)
     start, end = parse_timerange(args.timerange)
-    out = Path(args.out)
+    out = caller_path(Path(args.out))
     work = Path(tempfile.mkdtemp(prefix="r2k-compare-"))
     try:
         if args.walk_forward:
@@ -104,11 +108,14 @@ def _run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _config_pairs() -> list[str]:
-    from .backtest import CONFIG
+def _config_pairs(config_file: Path) -> list[str]:
+    from ..config_file import read_config
 
-    config = json.loads(Path(CONFIG).read_text(encoding="utf-8"))
-    return list(config["exchange"]["pair_whitelist"])
+    try:
+        return list(read_config(config_file)["exchange"]["pair_whitelist"])
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"config {config_file}: no exchange.pair_whitelist; pass --pairs") \
+            from exc
 
 
 def _confirmation_section(args: argparse.Namespace, root: Path) -> dict[str, dict]:
@@ -146,7 +153,8 @@ def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
     section = _confirmation_section(args, root)
     config = ft_config(root, work / "ft", timerange(start, end), pairs,
                        strategy=args.strategy, strategy_path=args.strategy_path,
-                       regime={"confirmations": section} if section else None)
+                       regime={"confirmations": section} if section else None,
+                       config_file=args.config)
     off = {f"{key}_mode": "off" for key in section}
     # (name, params, as loaded): the gate without confirmations, every class off, then the
     # gate with each confirmation alone (its rule from the settings, the others off)
@@ -306,12 +314,13 @@ def _walk_forward(args, root, pairs, start, end, out, work, console) -> None:
             params, loss = run_hyperopt(
                 root, work / f"hyperopt_{i}", timerange(train_start, test_start), args.epochs,
                 args.seed + i, pairs, args.loss, log=out / f"walk_forward_hyperopt_{i}.log",
-                strategy=args.strategy, strategy_path=args.strategy_path,
+                strategy=args.strategy, strategy_path=args.strategy_path, config_file=args.config,
             )
             t_hyper = time.monotonic() - t
             progress.update(task, description=f"window {i + 1}/{len(windows)}: test {label}")
             config = ft_config(root, work / f"test_{i}", timerange(test_start, test_end), pairs,
-                               strategy=args.strategy, strategy_path=args.strategy_path)
+                               strategy=args.strategy, strategy_path=args.strategy_path,
+                               config_file=args.config)
             runs = {
                 "walk-forward gated": run_backtest(config, {**gated_params(), **params}),
                 "default gated": run_backtest(config, gated_params()),

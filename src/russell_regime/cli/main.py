@@ -35,11 +35,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_backtest_command(subparsers)
     add_status_command(subparsers)
     add_evidence_commands(subparsers)
+    subparsers.add_parser(
+        "offline", add_help=False,
+        help="run any freqtrade command offline, markets from a snapshot "
+        "(russell-regime offline --help)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (2 on RegimeError, message on stderr)."""
+    """Run the command line; returns the exit code (2 on RegimeError, message on stderr).
+    ``offline ...`` goes, unparsed, to :func:`russell_regime.adapter.offline.main`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "offline":
+        from ..adapter.offline import main as offline_main
+
+        return offline_main(argv[1:], prog="russell-regime offline")
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -69,3 +69,30 @@ def caller_path(path: Path) -> Path:
     if not path.is_absolute():
         path = Path(os.environ.get(CALLER_DIR_ENV) or os.getcwd()) / path
     return path.resolve()
+
+
+CONFIG_NAME = "config.json"
+
+
+def default_config_path() -> Path:
+    """The config a command uses without ``--config``: ``config.json`` in the caller's
+    directory (freqtrade's default), else the example config the package ships
+    (:func:`russell_regime.shipped.example_config`)."""
+    from .shipped import example_config
+
+    here = caller_path(Path(CONFIG_NAME))
+    return here if here.is_file() else example_config()
+
+
+def default_userdir(config_path: Path | None) -> Path:
+    """The user data folder without ``--userdir``, as freqtrade picks it: the config's
+    ``user_data_dir``, else ``user_data`` in the caller's directory. An unreadable config
+    counts as having none (the command reports it when it reads the config)."""
+    configured = None
+    if config_path is not None:
+        try:
+            configured = read_config(config_path).get("user_data_dir")
+        except ConfigError:
+            configured = None
+    return caller_path(Path(configured if isinstance(configured, str) and configured
+                            else "user_data"))

@@ -1,13 +1,17 @@
 """The main job: a freqtrade backtest of a gated strategy, offline from a data folder or online.
 
 ``--strategy NAME`` (default RussellRiskOn) is any strategy built on ``RussellGateMixin``,
-found by freqtrade's own resolver in ``--strategy-path`` (default the repo's
-``user_data/strategies``) or the user data folder's ``strategies/``. Once freqtrade has loaded
+found by freqtrade's own resolver in ``--strategy-path`` (default: the folder of the example
+strategy the package ships, which holds only RussellRiskOn.py) or the user data folder's
+``strategies/``. Without ``--config`` the job reads ``config.json`` in the caller's folder, else
+the shipped example config; without ``--userdir`` the config's ``user_data_dir``, else
+``user_data`` in the caller's folder (freqtrade's rules). Once freqtrade has loaded
 it, its class is checked (:func:`russell_regime.adapter.gated.require_gated`): a strategy
 without the mixin is one error line and exit 2, before anything is backtested.
 
 ``python -m russell_regime backtest --data ../shared/data`` (offline): candles from
-``DATA/binance``, the index from ``DATA/index/RUT.csv``, markets from the shipped snapshot.
+``DATA/binance``, the index from ``DATA/index/RUT.csv``, markets from the shipped snapshot
+(``--snapshot FILE`` for another).
 
 ``python -m russell_regime backtest`` (online): downloads the index into the cache and the
 candles with ``freqtrade download-data``, then backtests against the live exchange markets.
@@ -36,28 +40,28 @@ from typing import Any
 
 import pandas as pd
 
-from ..config_file import caller_path
+from ..config_file import caller_path, default_config_path, default_userdir
 from ..errors import RegimeError, SourceError
 from ..settings import RegimeSettings
+from ..shipped import EXAMPLE_STRATEGY
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
 DEFAULT_TIMERANGE = "20200101-20250630"
-STRATEGY = "RussellRiskOn"
-STRATEGY_PATH = REPO_ROOT / "user_data" / "strategies"
+STRATEGY = EXAMPLE_STRATEGY
 CACHE_SLACK_DAYS = 5  # a long weekend plus a holiday between the last session and the end
 
 
 def freqtrade_args(
     configs: list[Path], timerange: str, userdir: Path, datadir: Path | None, extra: list[str],
-    strategy: str = STRATEGY, strategy_path: Path = STRATEGY_PATH,
+    strategy: str = STRATEGY, strategy_path: Path | None = None,
 ) -> list[str]:
-    """``freqtrade backtesting`` argv for ``strategy`` (pure); later configs override."""
+    """``freqtrade backtesting`` argv for ``strategy`` (pure); later configs override;
+    ``strategy_path`` None: freqtrade's own search (``<userdir>/strategies``)."""
     argv = ["backtesting"]
     for config in configs:
         argv += ["--config", str(config)]
     argv += [
         "--strategy", strategy,
-        "--strategy-path", str(strategy_path),
+        *(["--strategy-path", str(strategy_path)] if strategy_path is not None else []),
         "--userdir", str(userdir), "--timerange", timerange, "--cache", "none",
     ]
     if datadir is not None:
@@ -96,18 +100,30 @@ def add_backtest_command(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--config", type=Path, default=REPO_ROOT / "config.json")
+    parser.add_argument(
+        "--config", type=Path, default=None,
+        help="freqtrade config (default: config.json here, else the shipped example config)",
+    )
     parser.add_argument("--data", type=Path, help="offline data folder with binance/ and index/")
     parser.add_argument("--timerange", default=DEFAULT_TIMERANGE)
-    parser.add_argument("--userdir", type=Path, default=REPO_ROOT / "user_data")
+    parser.add_argument(
+        "--userdir", type=Path, default=None,
+        help="freqtrade user data folder (default: the config's user_data_dir, else user_data "
+        "here)",
+    )
+    parser.add_argument(
+        "--snapshot", type=Path, default=None,
+        help="exchange markets snapshot for the offline run (default: the shipped Binance spot "
+        "snapshot)",
+    )
     parser.add_argument(
         "--strategy", default=STRATEGY,
         help=f"a strategy using RussellGateMixin (default {STRATEGY})",
     )
     parser.add_argument(
-        "--strategy-path", type=Path, default=STRATEGY_PATH,
-        help="folder freqtrade searches for --strategy first (default: the repo's "
-        "user_data/strategies; then <userdir>/strategies)",
+        "--strategy-path", type=Path, default=None,
+        help="folder freqtrade searches for --strategy first (default: the shipped example "
+        "strategy's folder; then <userdir>/strategies)",
     )
     parser.add_argument("extra", nargs="*", help="extra freqtrade backtesting args (after --)")
     parser.set_defaults(func=run_backtest_job)
@@ -116,8 +132,7 @@ def add_backtest_command(subparsers: argparse._SubParsersAction) -> None:
 def run_backtest_job(args: argparse.Namespace) -> int:
     from ..adapter.offline import run_freqtrade
 
-    args.config, args.userdir = caller_path(args.config), caller_path(args.userdir)
-    args.strategy_path = caller_path(args.strategy_path)
+    resolve_paths(args)
     if args.data is not None:
         data = caller_path(args.data)
         binance = data / "binance"
@@ -135,9 +150,30 @@ def run_backtest_job(args: argparse.Namespace) -> int:
                 args.strategy, args.strategy_path,
             )
             holder: dict[str, Any] = {}
-            code = run_freqtrade(argv, command=_backtest_into(holder))
+            code = run_freqtrade(argv, args.snapshot, command=_backtest_into(holder))
             return _finish(code, holder)
     return _online(args)
+
+
+def resolve_paths(args: argparse.Namespace) -> None:
+    """``--config``, ``--userdir``, ``--strategy-path`` and ``--snapshot`` made absolute
+    against the caller's folder, defaults filled as the module docstring says."""
+    from ..config_file import CONFIG_NAME
+    from ..shipped import example_strategies
+
+    if args.config is None:
+        args.config = default_config_path()
+        if not caller_path(Path(CONFIG_NAME)).is_file():
+            print(f"note: no {CONFIG_NAME} here; using the shipped example config "
+                  f"{args.config}", file=sys.stderr)
+    else:
+        args.config = caller_path(args.config)
+    args.userdir = (default_userdir(args.config) if args.userdir is None
+                    else caller_path(args.userdir))
+    args.strategy_path = (example_strategies() if args.strategy_path is None
+                          else caller_path(args.strategy_path))
+    if args.snapshot is not None:
+        args.snapshot = caller_path(args.snapshot)
 
 
 def _online(args: argparse.Namespace) -> int:

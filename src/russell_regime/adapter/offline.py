@@ -24,19 +24,23 @@ Contract
 
 Shipped snapshot
 ----------------
-``user_data/markets/binance_spot.json`` holds the ten USDT spot pairs of ``config.json``
+``russell_regime/resources/markets/binance_spot.json`` (package data,
+:func:`russell_regime.shipped.markets_snapshot`) holds the ten USDT spot pairs of ``config.json``
 (BTC ETH SOL XRP ADA DOGE BNB LINK AVAX LTC). It was produced offline by feeding Binance
 ``exchangeInfo``-style symbol entries (PRICE_FILTER / LOT_SIZE / MARKET_LOT_SIZE / NOTIONAL with
 Binance's tick sizes, step sizes and 5 USDT minimum notional as of 2025) through ccxt 4.5's own
 ``binance.parse_market``, with ``info`` emptied. So the structure is exactly ccxt's (TICK_SIZE
 precision mode: precision values are tick sizes); the filter values are realistic, not fetched
 live. Historic tick sizes were sometimes finer (e.g. DOGE in 2019). Replace it with a live copy
-via ``python -m russell_regime.offline refresh --config config.json`` when online.
+via ``russell-regime offline refresh --config config.json --out FILE`` when online and pass
+``--snapshot FILE`` to the runs.
 
 CLI
 ---
-``python -m russell_regime.offline freqtrade [--snapshot PATH] <freqtrade args...>``
-``python -m russell_regime.offline refresh --config config.json [--out PATH]``
+``russell-regime offline [--snapshot PATH] <freqtrade command> [freqtrade args...]``
+(also ``python -m russell_regime offline ...``; ``python -m russell_regime.offline freqtrade
+...`` is the older spelling of the same), and
+``russell-regime offline refresh --config config.json --out PATH`` (online)
 """
 
 from __future__ import annotations
@@ -54,9 +58,6 @@ from typing import Any
 
 from ..errors import RegimeError
 from .ftrun import Command, run_command
-
-REPO_ROOT = Path(__file__).resolve().parents[4]
-DEFAULT_SNAPSHOT = REPO_ROOT / "user_data" / "markets" / "binance_spot.json"
 
 REQUIRED_MARKET_KEYS = ("symbol", "base", "quote", "type", "active", "precision", "limits")
 
@@ -128,15 +129,18 @@ def offline_markets(markets: dict[str, dict[str, Any]]) -> Iterator[None]:
 
 def run_freqtrade(
     argv: list[str],
-    snapshot: str | os.PathLike[str] = DEFAULT_SNAPSHOT,
+    snapshot: str | os.PathLike[str] | None = None,
     command: Command | None = None,
 ) -> int:
     """Run ``freqtrade <argv>`` in-process with offline markets; return its exit code.
 
+    ``snapshot``: a markets snapshot file; None means the shipped one
+    (:func:`russell_regime.shipped.markets_snapshot`).
+
     Exit codes and the one error line are those of :func:`russell_regime.adapter.ftrun.run_command`
     (never 0 on a failure); ``command`` replaces the sub-command's function.
     """
-    markets = load_markets_snapshot(snapshot)
+    markets = load_markets_snapshot(default_snapshot() if snapshot is None else snapshot)
     with offline_markets(markets):
         return run_command(list(argv), command)
 
@@ -194,53 +198,78 @@ def _refresh_from_config(config_path: Path, out: Path) -> Path:
     return refresh_snapshot(name, pairs, out)
 
 
-def _pop_snapshot(args: list[str]) -> tuple[Path, list[str]]:
-    """Take ``--snapshot PATH`` / ``--snapshot=PATH`` out of a freqtrade argument list."""
-    snapshot, rest = DEFAULT_SNAPSHOT, []
+def default_snapshot() -> Path:
+    """The shipped markets snapshot (Binance spot)."""
+    from ..shipped import markets_snapshot
+
+    return markets_snapshot("binance_spot")
+
+
+def _pop_snapshot(args: list[str]) -> tuple[Path | None, list[str]]:
+    """Take ``--snapshot PATH`` / ``--snapshot=PATH`` out of a freqtrade argument list
+    (None: none given, the shipped snapshot)."""
+    from ..config_file import caller_path
+
+    snapshot: Path | None = None
+    rest: list[str] = []
     items = iter(args)
     for item in items:
         if item == "--snapshot":
             value = next(items, None)
             if value is None:
                 raise SnapshotError("--snapshot needs a path")
-            snapshot = Path(value)
+            snapshot = caller_path(Path(value))
         elif item.startswith("--snapshot="):
-            snapshot = Path(item.split("=", 1)[1])
+            snapshot = caller_path(Path(item.split("=", 1)[1]))
         else:
             rest.append(item)
     return snapshot, rest
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry: ``freqtrade [--snapshot PATH] <args>`` or ``refresh --config C [--out P]``."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(
-        prog="python -m russell_regime.offline",
-        description=(
-            "Run freqtrade offline with markets from a JSON snapshot: "
-            "'freqtrade [--snapshot PATH] <freqtrade args...>' (everything after 'freqtrade' "
-            "except --snapshot goes to freqtrade), or 'refresh --config C [--out P]' (online)."
-        ),
-        allow_abbrev=False,
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("freqtrade", help="run a freqtrade command offline", add_help=False)
-    rf = sub.add_parser("refresh", help="rebuild the snapshot from the exchange (online)")
-    rf.add_argument("--config", type=Path, default=REPO_ROOT / "config.json")
-    rf.add_argument("--out", type=Path, default=DEFAULT_SNAPSHOT)
+USAGE = """\
+usage: {prog} [--snapshot FILE] <freqtrade command> [freqtrade args...]
+       {prog} refresh --out FILE [--config CONFIG]
 
+Run any freqtrade command (backtesting, hyperopt, lookahead-analysis, recursive-analysis,
+list-strategies, plot-dataframe, ...) in this process with the exchange markets from a JSON
+snapshot instead of the network. --snapshot FILE: a snapshot of your own (default: the
+Binance spot snapshot the package ships). Everything else goes to freqtrade unchanged.
+'refresh' (needs network) writes a snapshot of the config's exchange and whitelist to FILE
+(--config default: config.json here, else the shipped example config).
+"""
+
+
+def _refresh(args: list[str], prog: str) -> int:
+    from ..config_file import caller_path, default_config_path
+
+    parser = argparse.ArgumentParser(prog=f"{prog} refresh", allow_abbrev=False)
+    parser.add_argument("--config", type=Path, default=None)
+    parser.add_argument("--out", type=Path, required=True, help="snapshot file to write")
+    ns = parser.parse_args(args)
+    config = caller_path(ns.config) if ns.config is not None else default_config_path()
+    path = _refresh_from_config(config, caller_path(ns.out))
+    print(f"wrote {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None, prog: str = "russell-regime offline") -> int:
+    """CLI entry (see :data:`USAGE`): ``[--snapshot FILE] <freqtrade command> [args...]``
+    (an optional leading ``freqtrade`` word is accepted), or ``refresh --out FILE``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv and argv[0] == "freqtrade":
-            snapshot, rest = _pop_snapshot(argv[1:])
-            return run_freqtrade(rest, snapshot)
-        args = parser.parse_args(argv)
-        path = _refresh_from_config(args.config, args.out)
-        print(f"wrote {path}")
-        return 0
+        snapshot, rest = _pop_snapshot(argv)
+        if rest and rest[0] == "freqtrade":
+            rest = rest[1:]
+        if not rest or rest[0] in ("-h", "--help"):
+            print(USAGE.format(prog=prog), file=sys.stdout if rest else sys.stderr)
+            return 0 if rest else 2
+        if rest[0] == "refresh":
+            return _refresh(rest[1:], prog)
+        return run_freqtrade(rest, snapshot)
     except SnapshotError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(prog="python -m russell_regime.adapter.offline"))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
+from ..config_file import caller_path
 from ..core.calendar import Availability
 from . import cli_common as common
 from .alignment import confirmed_events
@@ -145,7 +146,7 @@ def _run_event_study(args: argparse.Namespace) -> int:
         task = progress.add_task("forward returns", total=len(args.pairs) + 1)
         result = run_study(inp, lambda _asset: progress.advance(task))
 
-    out = Path(args.out)
+    out = caller_path(Path(args.out))
     events_out = result.events.drop(columns=["position"]).assign(
         first_candle=result.grid.times(result.events["slot"].to_numpy("int64"))
     )

@@ -30,13 +30,13 @@ from typing import Any
 import pandas as pd
 
 from ..adapter.gated import require_gated
-from ..adapter.offline import DEFAULT_SNAPSHOT, REPO_ROOT, load_markets_snapshot, offline_markets
+from ..adapter.offline import default_snapshot, load_markets_snapshot, offline_markets
+from ..config_file import default_config_path
 from ..core.gate import PAIR_CLASSES, GateParams
 from ..errors import ConfigError
+from ..shipped import EXAMPLE_STRATEGY, example_strategies
 
-CONFIG = REPO_ROOT / "config.json"
-STRATEGIES = REPO_ROOT / "user_data" / "strategies"
-STRATEGY = "RussellRiskOn"
+STRATEGY = EXAMPLE_STRATEGY
 GATE_OFF: Mapping[str, str] = {f"{cls}_mode": "off" for cls in PAIR_CLASSES}
 
 
@@ -64,13 +64,15 @@ def ft_config(
     pairs: Sequence[str] | None = None,
     hyperopt: Mapping[str, object] | None = None,
     strategy: str = STRATEGY,
-    strategy_path: Path = STRATEGIES,
+    strategy_path: Path | None = None,
     regime: Mapping[str, object] | None = None,
+    config_file: Path | None = None,
 ) -> dict:
-    """freqtrade's own configuration from config.json for ``strategy`` (searched in
-    ``strategy_path`` first), pointed at ``data_dir``; with ``hyperopt`` (extra hyperopt args)
-    a HYPEROPT config, else a BACKTEST one. ``regime``: extra keys of the ``russell_regime``
-    section (e.g. ``confirmations``)."""
+    """freqtrade's own configuration from ``config_file`` (default
+    :func:`~russell_regime.config_file.default_config_path`) for ``strategy`` (searched in
+    ``strategy_path`` first, default the shipped example's folder), pointed at ``data_dir``;
+    with ``hyperopt`` (extra hyperopt args) a HYPEROPT config, else a BACKTEST one.
+    ``regime``: extra keys of the ``russell_regime`` section (e.g. ``confirmations``)."""
     from freqtrade.commands.optimize_commands import setup_optimize_configuration
     from freqtrade.enums import RunMode
 
@@ -78,12 +80,12 @@ def ft_config(
     for sub in ("data", "hyperopt_results", "backtest_results", "logs"):
         (user_dir / sub).mkdir(parents=True, exist_ok=True)
     args: dict[str, object] = {
-        "config": [str(CONFIG)],
+        "config": [str(config_file or default_config_path())],
         "user_data_dir": str(user_dir),
         "datadir": str(Path(data_dir) / "binance"),
         "timerange": timerange,
         "strategy": strategy,
-        "strategy_path": str(strategy_path),
+        "strategy_path": str(strategy_path or example_strategies()),
         "export": "none",
     }
     mode = RunMode.BACKTEST
@@ -133,7 +135,7 @@ def run_backtest(config: dict, params: Mapping[str, object] | None = None) -> Ba
     from freqtrade.optimize.backtesting import Backtesting
     from freqtrade.optimize.optimize_reports import generate_backtest_stats
 
-    with _quiet(), freqtrade_errors(), offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with _quiet(), freqtrade_errors(), offline_markets(load_markets_snapshot(default_snapshot())):
         backtesting = Backtesting(config)
         try:
             strategy = backtesting.strategylist[0]
@@ -216,7 +218,8 @@ def run_hyperopt(
     loss: str = "SharpeHyperOptLoss",
     log: Path | None = None,
     strategy: str = STRATEGY,
-    strategy_path: Path = STRATEGIES,
+    strategy_path: Path | None = None,
+    config_file: Path | None = None,
 ) -> tuple[dict[str, object], float]:
     """Hyperopt the ``russell`` space on ``timerange`` (one job, seeded); return the best
     epoch's russell parameters and its loss. freqtrade's console output goes to ``log``."""
@@ -238,10 +241,10 @@ def run_hyperopt(
             "disableparamexport": True,
             "print_all": False,
         },
-        strategy=strategy, strategy_path=strategy_path,
+        strategy=strategy, strategy_path=strategy_path, config_file=config_file,
     )
     sink = io.StringIO()
-    with _quiet(), freqtrade_errors(), offline_markets(load_markets_snapshot(DEFAULT_SNAPSHOT)):
+    with _quiet(), freqtrade_errors(), offline_markets(load_markets_snapshot(default_snapshot())):
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 hyperopt = Hyperopt(config)
