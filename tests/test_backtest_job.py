@@ -157,12 +157,35 @@ def test_main_job_refuses_a_strategy_without_the_mixin_in_one_line(shared_data, 
 def test_strategy_options_reach_freqtrade_and_default_to_russellriskon() -> None:
     default = backtest_job.freqtrade_args([Path("c.json")], "20200101-", Path("ud"), None, [])
     assert default[default.index("--strategy") + 1] == "RussellRiskOn"
-    assert default[default.index("--strategy-path") + 1] == str(backtest_job.STRATEGY_PATH)
+    assert "--strategy-path" not in default  # freqtrade's own search: <userdir>/strategies
     argv = backtest_job.freqtrade_args(
         [Path("c.json")], "20200101-", Path("ud"), None, [], "Mine", Path("/s")
     )
     assert argv[argv.index("--strategy") + 1] == "Mine"
     assert argv[argv.index("--strategy-path") + 1] == "/s"
+
+
+def test_job_paths_default_like_freqtrade_and_to_the_shipped_example(tmp_path, monkeypatch):
+    """No --config: config.json of the caller's folder, else the shipped example; no
+    --userdir: the config's user_data_dir, else ./user_data; no --strategy-path: the shipped
+    example strategy's folder. Nothing points into the install folder's parents."""
+    from russell_regime.cli.main import build_parser
+    from russell_regime.shipped import example_config, example_strategies
+
+    monkeypatch.delenv("R2K_CALLER_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    args = build_parser().parse_args(["backtest"])
+    backtest_job.resolve_paths(args)
+    assert args.config == example_config()
+    assert args.userdir == tmp_path / "user_data"
+    assert args.strategy_path == example_strategies()
+    assert (example_strategies() / "RussellRiskOn.py").is_file()
+
+    (tmp_path / "config.json").write_text('{"user_data_dir": "bot_data"}')
+    args = build_parser().parse_args(["backtest"])
+    backtest_job.resolve_paths(args)
+    assert args.config == tmp_path / "config.json"
+    assert args.userdir == tmp_path / "bot_data"
 
 
 def test_require_gated_accepts_the_mixin_and_names_a_foreign_copy() -> None:
