@@ -176,7 +176,7 @@ def test_pip_keeps_the_installed_freqtrade(tmp_path):
     plans no freqtrade install (pip's own resolver, offline: --no-index)."""
     wheel = built_wheel(tmp_path)
     report = tmp_path / "report.json"
-    proc = ok(run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index",
+    ok(run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index",
                    "--report", str(report), str(wheel)], tmp_path))
     planned = {item["metadata"]["name"].lower()
                for item in json.loads(report.read_text())["install"]}
