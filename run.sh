@@ -19,7 +19,7 @@ if ! "$VENV/bin/python" -c "import freqtrade, talib, exchange_calendars, russell
   echo "run.sh: installing freqtrade, TA-Lib, pandas and the plugin into $VENV" \
     "(a few minutes, once) ..." >&2
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[test]"
+  "$VENV/bin/python" -m pip install --quiet -e ".[test,plot]"
   echo "run.sh: $VENV is ready." >&2
 fi
 

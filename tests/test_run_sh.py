@@ -49,7 +49,7 @@ def test_first_run_says_what_it_installs_and_keeps_the_callers_folder(tmp_path) 
     assert said[1].startswith("run.sh: installing freqtrade")
     assert said[2] == "run.sh: .venv is ready."
     calls = (repo / ".venv" / "calls.log").read_text().splitlines()
-    assert any("pip install --quiet -e .[test]" in c for c in calls)
+    assert any("pip install --quiet -e .[test,plot]" in c for c in calls)
     assert calls[-1] == f"-m russell_regime backtest --data data | caller={caller}"
     assert os.path.isdir(repo / ".venv")
 
