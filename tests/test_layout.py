@@ -66,3 +66,27 @@ def test_each_command_is_its_own_module_and_no_folder_shadows_freqtrade():
     }
     assert "add_status_command" not in (PACKAGE / "adapter" / "live.py").read_text()
     assert not any(p.name == "freqtrade" for p in PACKAGE.rglob("*") if p.is_dir())
+
+
+ALL_MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", ALL_MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_run_time_path_from_a_modules_own_file(path):
+    """Files come from package data (importlib.resources) or from options and the config,
+    never from where the module happens to be installed (``__file__``, ``parents[N]``)."""
+    if "resources" in path.relative_to(PACKAGE).parts:
+        return  # the shipped example strategy is freqtrade's to load, not ours
+    for node in ast.walk(ast.parse(path.read_text())):
+        assert not (isinstance(node, ast.Name) and node.id == "__file__"), path.name
+        if isinstance(node, ast.Attribute) and node.attr == "parents":
+            owner = ast.unparse(node.value)
+            assert "__file__" not in owner and "origin" not in owner, f"{path.name}: {owner}"
+
+
+def test_user_data_strategies_holds_only_strategy_files():
+    """freqtrade loads every .py in a strategies folder: no package there (LOAD FAILED rows)."""
+    strategies = PACKAGE.parents[1] / "user_data" / "strategies"
+    assert sorted(p.name for p in strategies.iterdir()) == ["RussellRiskOn.py"]
+    assert (strategies / "RussellRiskOn.py").resolve() == (
+        PACKAGE / "resources" / "strategies" / "RussellRiskOn.py")

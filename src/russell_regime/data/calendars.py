@@ -17,7 +17,7 @@ Location: ``$R2K_CALENDAR_CACHE`` if set (``off`` disables the disk cache), else
 from __future__ import annotations
 
 import contextlib
-import importlib.util
+import importlib.metadata
 import logging
 import os
 import tempfile
@@ -52,14 +52,12 @@ def cache_dir() -> Path | None:
 
 
 def xcals_version() -> str:
-    """The installed exchange_calendars version, read from its dist-info folder name
-    (no import: importing it is what the cache avoids); ``"unknown"`` if not found."""
-    spec = importlib.util.find_spec("exchange_calendars")
-    if spec is None or not spec.origin:
+    """The installed exchange_calendars version, from its distribution metadata (no import:
+    importing it is what the cache avoids); ``"unknown"`` if not installed."""
+    try:
+        return importlib.metadata.version("exchange_calendars")
+    except importlib.metadata.PackageNotFoundError:
         return "unknown"
-    site = Path(spec.origin).resolve().parents[1]
-    names = sorted(p.name for p in site.glob("exchange_calendars-*.dist-info"))
-    return names[-1][len("exchange_calendars-"):-len(".dist-info")] if names else "unknown"
 
 
 def table_path(directory: Path, name: str, version: str) -> Path:
