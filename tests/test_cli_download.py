@@ -158,3 +158,28 @@ def test_freqtrade_env_vars_override_the_config_like_in_freqtrade(rut_csv, tmp_p
     monkeypatch.setenv("FREQTRADE__RUSSELL_REGIME__PATH", str(rut_csv))
     assert run("--config", str(config), "--cache-dir", str(tmp_path)) == 0
     assert len(load_cache(cache_file(tmp_path, "^RUT"), "^RUT")) == 9523
+
+
+def test_download_and_status_find_the_bot_folder_like_freqtrade(rut_csv, tmp_path):
+    """From a bot folder: config.json there is read without --config (its user_data_dir picks
+    the cache); --userdir replaces it; no config at all means ./user_data. Real entry point."""
+    def cli(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "russell_regime", *argv], cwd=cwd,
+                              capture_output=True, text=True, timeout=120)
+
+    bot = tmp_path / "bot"
+    bot.mkdir()
+    (bot / "config.json").write_text(json.dumps({"user_data_dir": "bot_data"}))
+    fetch = ("download", "--no-progress", "--source", "file", "--path", str(rut_csv))
+    assert cli(*fetch, cwd=bot).returncode == 0
+    assert cache_file(bot / "bot_data" / "data" / "russell", "^RUT").is_file()
+    assert cli(*fetch, "--userdir", "other", cwd=bot).returncode == 0
+    assert cache_file(bot / "other" / "data" / "russell", "^RUT").is_file()
+    status = cli("status", "--userdir", "other", "--now", "2025-07-01T21:00", cwd=bot)
+    assert status.returncode == 0, status.stderr
+    assert str(bot / "other" / "data" / "russell") in status.stdout
+
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    assert cli(*fetch, cwd=bare).returncode == 0
+    assert cache_file(bare / "user_data" / "data" / "russell", "^RUT").is_file()

@@ -96,3 +96,18 @@ def default_userdir(config_path: Path | None) -> Path:
             configured = None
     return caller_path(Path(configured if isinstance(configured, str) and configured
                             else "user_data"))
+
+
+def command_config(
+    given: Path | None, userdir: Path | None = None
+) -> tuple[Path | None, dict[str, Any]]:
+    """The config file a command reads and its content, freqtrade's way: ``--config`` when
+    given, else ``config.json`` in the caller's folder when there is one, else none (``{}``
+    plus env overrides); ``--userdir`` replaces its ``user_data_dir``."""
+    path = caller_path(given) if given is not None else caller_path(Path(CONFIG_NAME))
+    if given is None and not path.is_file():
+        path = None
+    config = read_config(path)
+    if userdir is not None:
+        config = {**config, "user_data_dir": str(caller_path(userdir))}
+    return path, config

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config_file import caller_path, read_config, with_section_overrides
+from ..config_file import caller_path, command_config, with_section_overrides
 
 DOWNLOAD_KEYS = ("ticker", "source", "path", "cache_dir")
 
@@ -30,7 +30,12 @@ def add_download_command(subparsers: argparse._SubParsersAction) -> None:
         help="cache directory (default: the config's, else <user_data_dir>/data/russell)",
     )
     parser.add_argument(
-        "--config", type=Path, help="freqtrade config with a russell_regime section"
+        "--config", type=Path,
+        help="freqtrade config with a russell_regime section (default: config.json here, if any)",
+    )
+    parser.add_argument(
+        "--userdir", type=Path,
+        help="freqtrade user data folder (default: the config's user_data_dir, else user_data)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress display")
     parser.set_defaults(func=_run_download)
@@ -43,12 +48,11 @@ def _run_download(args: argparse.Namespace) -> int:
     from ..data.sources import source_for
     from ..settings import settings_from_config
 
-    config_path = caller_path(args.config) if args.config is not None else None
+    config_path, config = command_config(args.config, args.userdir)
     cli = vars(args).copy()
     for key in ("path", "cache_dir"):
         if cli.get(key) is not None and str(cli[key]).strip():
             cli[key] = str(caller_path(Path(cli[key])))
-    config = read_config(config_path)
     settings = settings_from_config(
         with_section_overrides(
             config,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..adapter.provider import RegimeProvider
-from ..config_file import read_config
+from ..config_file import command_config
 from ..core.calendar import to_utc
 from ..core.gate import PAIR_CLASSES, GateParams
 from ..core.refresh import GateState, day_label, latest_gate_state, staleness, status_lines
@@ -66,7 +66,12 @@ def add_status_command(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "--config", type=Path, help="freqtrade config with a russell_regime section"
+        "--config", type=Path,
+        help="freqtrade config with a russell_regime section (default: config.json here, if any)",
+    )
+    parser.add_argument(
+        "--userdir", type=Path,
+        help="freqtrade user data folder (default: the config's user_data_dir, else user_data)",
     )
     parser.add_argument(
         "--now", help="evaluate at this UTC instant instead of the clock (e.g. 2025-07-01T21:00)"
@@ -75,7 +80,8 @@ def add_status_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_status(args: argparse.Namespace) -> int:
-    settings = settings_from_config(read_config(args.config))
+    _, config = command_config(args.config, args.userdir)
+    settings = settings_from_config(config)
     now = pd.Timestamp.now(tz="UTC") if args.now is None else _parse_now(args.now)
     print("\n".join(status_report(settings, now)))
     return 0
