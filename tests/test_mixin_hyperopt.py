@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,40 @@ def test_hyperopt_export_show_and_reload_for_any_mixin_strategy(
     assert f"Strategy Parameter: btc_mode = {mode}" in caplog.text  # loaded from the file
 
 
+def test_builtins_registered_by_freqtrades_pickle_magic_are_unregistered_in_its_cloudpickle():
+    """The cause of the -j 2 crash, on the installed release: freqtrade's hyperopt registers
+    ``builtins`` for pickling by value (through the mixin's base ``object``), in the cloudpickle
+    its optimizer uses (joblib's vendored copy before 2026.9); the mixin's undo acts on that
+    same module, and a pandas object pickles again."""
+    import builtins
+
+    import pandas as pd
+    from freqtrade.optimize.hyperopt import hyperopt_optimizer
+    from freqtrade.templates.sample_strategy import SampleStrategy
+
+    from russell_regime import RussellGateMixin
+    from russell_regime.adapter.mixin import _keep_builtins_pickled_by_reference
+
+    class GatedSample(RussellGateMixin, SampleStrategy):  # as tests/strategies/GatedSample.py
+        pass
+
+    pickler = hyperopt_optimizer.cloudpickle
+    before = set(pickler.list_registry_pickle_by_value())
+    try:
+        optimizer = hyperopt_optimizer.HyperOptimizer.__new__(hyperopt_optimizer.HyperOptimizer)
+        optimizer.hyperopt_pickle_magic(GatedSample.__bases__)
+        assert "builtins" in pickler.list_registry_pickle_by_value()
+        _keep_builtins_pickled_by_reference()
+        assert "builtins" not in pickler.list_registry_pickle_by_value()
+        frame = pd.DataFrame({"close": [1.0, 2.0, 3.0]})
+        assert pickler.loads(pickler.dumps(frame.iloc[slice(0, 2)])).equals(frame.iloc[:2])
+    finally:
+        for name in set(pickler.list_registry_pickle_by_value()) - before:
+            pickler.unregister_pickle_by_value(sys.modules[name] if name != "builtins"
+                                               else builtins)
+
+
+@pytest.mark.compat
 def test_parallel_hyperopt_of_a_mixin_strategy_runs(shared_data, tmp_path):
     """freqtrade registers every module on the strategy's base chain for pickling by value; via a
     mixin that reached ``builtins`` and every worker task failed to pickle (-j 2 crashed)."""

@@ -36,15 +36,17 @@ them); plot / webserver / dry-run / live frames carry ``r2k_<key>_session``,
 ``r2k_<key>_available_at`` and ``r2k_<key>``. Dry-run / live refresh each series with its own
 :class:`~.live.LiveRegime` on the index's worker thread.
 
-Lifecycle, verified against freqtrade 2026.9 (``freqtradebot.py``, ``strategy/interface.py``,
-``optimize/backtesting.py``). The mixin hooks freqtrade's internal entry points, which user
+Lifecycle, the same in every supported freqtrade (:mod:`..compat`; checked in 2025.12, 2026.3
+and 2026.9: ``freqtradebot.py``, ``strategy/interface.py``, ``optimize/backtesting.py``: same
+signatures, same call sites). The mixin hooks freqtrade's internal entry points, which user
 strategies do not override, so **you may override** ``bot_start``, ``bot_loop_start`` and
 ``confirm_trade_entry`` **freely, with or without** ``super()``:
 
-* ``__init__``: settings from the ``russell_regime`` config section (one-line
-  ``ConfigurationError``); in backtest / hyperopt the index data is loaded here, because
-  freqtrade hashes the config for its result cache before ``bot_start``; the data's
-  fingerprint goes into the config.
+* ``__init__``: an unsupported freqtrade is refused first (one line naming both versions,
+  :func:`..compat.require_supported_freqtrade`); settings from the ``russell_regime`` config
+  section (one-line ``ConfigurationError``); in backtest / hyperopt the index data is loaded
+  here, because freqtrade hashes the config for its result cache before ``bot_start``; the
+  data's fingerprint goes into the config.
 * ``ft_bot_start`` (``FreqtradeBot.startup`` and ``Backtesting.__init__``; it calls your
   ``bot_start``): dry-run / live start :class:`~.live.LiveRegime` (disk cache at once,
   background refresh); other modes load the file / cache offline. Never the network outside
@@ -64,8 +66,8 @@ after ``IStrategy`` in the bases, would silently drop the gate: it is an
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import sys
 from typing import Any
 
 import numpy as np
@@ -75,6 +77,7 @@ from freqtrade.exceptions import ConfigurationError, OperationalException
 from freqtrade.strategy import IStrategy
 from freqtrade.util.datetime_helpers import dt_now
 
+from ..compat import require_supported_freqtrade
 from ..core.align import gather, gather_categorical, positions_from_available_at, seen_runs
 from ..core.gate import GateParams, pair_class
 from ..core.refresh import BLOCK, IGNORE, POLICY_EFFECT, entry_override, staleness
@@ -141,11 +144,13 @@ class RussellGateMixin:
             # IStrategy.__init__ would never reach ours: refuse when the strategy is built (not
             # at import, which would break loading every other strategy of the folder).
             def refuse(self: Any, *args: Any, **kwargs: Any) -> None:
+                require_supported_freqtrade()
                 _check_wiring(cls)
 
             cls.__init__ = refuse  # type: ignore[method-assign]
 
     def __init__(self, config: dict) -> None:
+        require_supported_freqtrade()  # one line naming both versions (compat.py)
         _check_wiring(type(self))
         super().__init__(config)  # type: ignore[call-arg]
         try:
@@ -502,21 +507,24 @@ def _prefixed(conditions: np.ndarray, user_tags: np.ndarray) -> np.ndarray:
 
 
 def _keep_builtins_pickled_by_reference() -> None:
-    """Undo one side effect of freqtrade's hyperopt on a mixin strategy.
+    """Undo one side effect of freqtrade's hyperopt on a mixin strategy (every release).
 
-    freqtrade 2026.9 (``HyperOptimizer.hyperopt_pickle_magic``) registers, for pickling by value,
-    the module of every class on the strategy's base chain up to a class named ``IStrategy``.
-    Through a plain mixin that chain reaches ``object``, so ``builtins`` is registered; cloudpickle
-    then fails on every pandas object it sends to a worker (``slice`` by value: RecursionError),
-    and ``hyperopt -j N`` with N > 1 crashes. Runs before the first parallel epoch (freqtrade
-    analyses indicators in the parent first, also with ``--analyze-per-epoch``).
+    ``HyperOptimizer.hyperopt_pickle_magic`` registers, for pickling by value, the module of
+    every class on the strategy's base chain up to a class named ``IStrategy``. Through a plain
+    mixin that chain reaches ``object``, so ``builtins`` is registered; cloudpickle then fails on
+    the tasks it sends to the workers (builtin types by value: RecursionError, "Could not pickle
+    the task"), and ``hyperopt -j N`` with N > 1 crashes. The registration is undone in the
+    cloudpickle freqtrade registered it in: its optimizer module's own ``cloudpickle`` (joblib's
+    vendored copy up to freqtrade 2026.8, the ``cloudpickle`` package from 2026.9). Runs before the
+    first parallel epoch (freqtrade analyses indicators in the parent first, also with
+    ``--analyze-per-epoch``).
     """
     import builtins
 
-    import cloudpickle
-
-    with contextlib.suppress(ValueError):  # not registered: nothing to undo
-        cloudpickle.unregister_pickle_by_value(builtins)
+    optimizer = sys.modules.get("freqtrade.optimize.hyperopt.hyperopt_optimizer")
+    pickler = getattr(optimizer, "cloudpickle", None)
+    if pickler is not None and builtins.__name__ in pickler.list_registry_pickle_by_value():
+        pickler.unregister_pickle_by_value(builtins)
 
 
 def _check_wiring(cls: type) -> None:
