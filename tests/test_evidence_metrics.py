@@ -126,10 +126,20 @@ def test_curve_index_is_daily_with_both_ends():
     assert [t.strftime("%d %H") for t in idx] == ["01 05", "02 00", "03 00"]
 
 
-def test_timerange_stops_at_the_last_candle_inside_the_window():
+@pytest.mark.parametrize("candle,last", [("1h", "2019-06-30 23:00"), ("4h", "2019-06-30 20:00"),
+                                         ("1d", "2019-06-30")])
+def test_timerange_stops_at_the_last_candle_inside_the_window(candle, last):
+    """In a form every supported freqtrade parses (epoch seconds unless both ends are
+    midnights), read back by the installed freqtrade."""
+    from freqtrade.configuration import TimeRange
+
     start, end = pd.Timestamp("2019-01-01", tz="UTC"), pd.Timestamp("2019-07-01", tz="UTC")
-    assert timerange(start, end) == "20190101-20190630T2300"
-    assert timerange(start, end, "4h") == "20190101-20190630T2000"
+    text = timerange(start, end, candle)
+    parsed = TimeRange.parse_timerange(text)
+    assert (parsed.startts, parsed.stopts) == (int(start.timestamp()),
+                                               int(pd.Timestamp(last, tz="UTC").timestamp()))
+    stop = int(pd.Timestamp(last, tz="UTC").timestamp())
+    assert text == ("20190101-20190630" if candle == "1d" else f"1546300800-{stop}")
 
 
 def test_chained_summary_weights_windows():

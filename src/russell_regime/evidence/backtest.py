@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..adapter.gated import require_gated
 from ..adapter.offline import default_snapshot, load_markets_snapshot, offline_markets
+from ..adapter.provider import timeframe_step
 from ..config_file import default_config_path
 from ..core.gate import PAIR_CLASSES, GateParams
 from ..errors import ConfigError
@@ -307,10 +308,19 @@ def timerange(start: pd.Timestamp, end: pd.Timestamp, candle: str = "1h") -> str
     """freqtrade's timerange covering the candles that open in ``[start, end)``.
 
     freqtrade keeps candles with ``date <= stop``, so the stop is the last candle's open
-    (``end - candle``): consecutive windows then share no candle. Pure.
+    (``end - candle``): consecutive windows then share no candle. ``YYYYMMDD-YYYYMMDD`` when
+    both ends are midnights, else both in epoch seconds: the forms every supported freqtrade
+    parses (``YYYYMMDDTHHMM`` only from 2026.8 on, and no release before it mixes forms). Pure.
     """
-    stop = pd.Timestamp(end) - pd.Timedelta(candle)
-    return f"{pd.Timestamp(start):%Y%m%d}-{stop:%Y%m%dT%H%M}"
+    first, stop = pd.Timestamp(start), pd.Timestamp(end) - timeframe_step(candle)
+    if first == first.normalize() and stop == stop.normalize():
+        return f"{first:%Y%m%d}-{stop:%Y%m%d}"
+    return f"{_epoch_seconds(first)}-{_epoch_seconds(stop)}"
+
+
+def _epoch_seconds(at: pd.Timestamp) -> int:
+    at = at.tz_localize("UTC") if at.tzinfo is None else at
+    return int(at.timestamp())
 
 
 @contextlib.contextmanager

@@ -188,7 +188,9 @@ def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
     console.print(note)
     md = f"# Compare\n\n{title}\n\n{note}\n\n" + to_markdown(table, COMPARE_COLUMNS)
     equity = pd.DataFrame(curves)
-    trades = pd.concat([r.trades.assign(run=n) for n, r in runs.items()], ignore_index=True)
+    frames = [r.trades.assign(run=n) for n, r in runs.items()]
+    # a run without trades takes no part in the dtypes (pandas 2 warns that 3 would let it)
+    trades = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     keep = ["run", "pair", "open_date", "close_date", "open_rate", "close_rate", "amount",
             "profit_ratio", "profit_abs", "exit_reason", "enter_tag"]
     written = write_outputs(out, {
