@@ -61,7 +61,8 @@ def test_hyperopt_of_the_russell_space_runs_on_sample_strategy(shared_data, tmp_
     assert not (STRATEGIES / "GatedSample.json").exists()
 
 
-def test_lookahead_analysis_finds_no_bias_in_gated_sample(shared_data, tmp_path, file_source):
+def test_lookahead_analysis_finds_no_bias_in_gated_sample(shared_data, tmp_path, file_source,
+                                                           lookahead_pricing):
     export = tmp_path / "lookahead.csv"
     argv = [
         "lookahead-analysis", *_common(shared_data, tmp_path),
@@ -77,7 +78,7 @@ def test_lookahead_analysis_finds_no_bias_in_gated_sample(shared_data, tmp_path,
 
 
 def test_lookahead_analysis_reports_the_users_own_bias(shared_data, tmp_path, file_source,
-                                                       monkeypatch):
+                                                       lookahead_pricing, monkeypatch):
     """The mixin's columns must not stop freqtrade from reporting a bias in the user's code."""
     from freqtrade.templates.sample_strategy import SampleStrategy
 

@@ -50,7 +50,8 @@ def test_short_hyperopt_of_the_russell_space_writes_results(shared_data, tmp_pat
     assert not (REPO_ROOT / "user_data" / "strategies" / "RussellRiskOn.json").exists()
 
 
-def test_lookahead_analysis_reports_no_bias(shared_data, tmp_path, file_source):
+def test_lookahead_analysis_reports_no_bias(shared_data, tmp_path, file_source,
+                                           lookahead_pricing):
     export = tmp_path / "lookahead.csv"
     argv = [
         "lookahead-analysis", *_common(shared_data, tmp_path),

@@ -164,10 +164,11 @@ def _numeric(values: pd.Series, ticker: str, col: str, sessions: pd.Series) -> p
 def _check_order(out: pd.DataFrame, ticker: str) -> None:
     sessions = out["session"].to_numpy()
     steps = np.diff(sessions)
-    duplicate = np.flatnonzero(steps == np.timedelta64(0))
+    zero = np.timedelta64(0, "ns")  # a unit: numpy 2.5 deprecates the 'generic' one
+    duplicate = np.flatnonzero(steps == zero)
     if duplicate.size:
         raise DataValidationError(ticker, "duplicate session", out["session"][duplicate[0] + 1])
-    backwards = np.flatnonzero(steps < np.timedelta64(0))
+    backwards = np.flatnonzero(steps < zero)
     if backwards.size:
         i = backwards[0] + 1
         raise DataValidationError(
