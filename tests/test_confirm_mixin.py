@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from freqtrade.enums import RunMode
 from freqtrade.exceptions import ConfigurationError, OperationalException
-from test_mixin import Minimal, _analyse, candles  # noqa: F401 (fixture)
+from test_mixin import Minimal, _analyse, candles, r2k_shares  # noqa: F401 (fixture)
 
 from russell_regime.core.calendar import calendar_table
 from russell_regime.core.confirmations import LeadParams, ValueParams, VixParams
@@ -169,11 +169,11 @@ def test_r2k_memory_budget_with_confirmations_on(shared_data, flows_csv, candles
 
     def r2k_bytes(confirmations: dict) -> tuple[int, float]:
         frame = _analyse(RussellRiskOn(_config(shared_data, confirmations)), candles)
-        usage = frame.memory_usage(deep=True, index=False)
         r2k = [c for c in frame.columns if c.startswith("r2k_")]
         assert sorted(r2k) == sorted(["r2k_session", "r2k_available_at", "r2k_stale",
                                       "r2k_gate", "r2k_gate_tag"])
-        return int(usage[r2k].sum()), float(usage[r2k].sum() / usage.sum())
+        shares = r2k_shares(frame)
+        return shares["r2k_bytes"], max(shares["deep"], shares["held"])
 
     plain, _ = r2k_bytes({})
     vix, vix_share = r2k_bytes(_vix(shared_data))

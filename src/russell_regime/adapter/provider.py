@@ -138,7 +138,6 @@ class RegimeProvider:
         if lengths is not None:  # increasing candles: one repeat per column
             positions = repeat_runs(np.arange(avail.size, dtype=np.int64), lengths, -1)
             seen = repeat_runs(avail, lengths, NO_SESSION)
-            session = repeat_runs(self._session_ns, lengths, NO_SESSION)
             runs = np.flatnonzero(lengths)  # stale_mask per run of candles seeing one session
             run_available = np.concatenate(([NO_SESSION], avail))[runs]
             stale = stale_runs(closes, run_available, lengths[runs], calendar,
@@ -148,18 +147,28 @@ class RegimeProvider:
             row = np.maximum(positions, 0)
             has = positions >= 0
             seen = np.where(has, avail[row], NO_SESSION)
-            session = np.where(has, self._session_ns[row], NO_SESSION)
         else:
             positions = np.full(closes.size, -1, dtype=np.int64)
-            seen = session = np.full(closes.size, NO_SESSION, dtype=np.int64)
+            seen = np.full(closes.size, NO_SESSION, dtype=np.int64)
         if stale is None:
             stale = stale_mask(closes, seen, calendar, s.stale_grace_minutes)
-        columns = {  # NO_SESSION is NaT's int64
-            SESSION_COLUMN: session.view("M8[ns]"),
+        columns = {  # NO_SESSION is NaT's int64; r2k_session: 2 bytes per candle, not 8
+            SESSION_COLUMN: self._session_categorical(positions),
             AVAILABLE_AT_COLUMN: pd.array(seen, dtype=_UTC_NS),  # int ns are UTC instants
             "stale": stale,
         }
         return positions, columns
+
+    def _session_categorical(self, positions: np.ndarray) -> pd.Categorical:
+        """``r2k_session`` per candle as an ordered Categorical of the sessions from the first
+        one seen to the last of the daily frame (NaN before the first): 1-2 bytes per candle
+        instead of 8, the whole categories once. Frames of one provider that start at the same
+        session (freqtrade's lookahead-analysis cuts) get the same categories."""
+        seen = positions[positions >= 0]
+        first = int(seen.min()) if seen.size else self._session_ns.size
+        categories = pd.DatetimeIndex(self._session_ns[first:].view("M8[ns]"))
+        codes = np.where(positions >= 0, positions - first, -1)
+        return pd.Categorical.from_codes(codes, categories=categories, ordered=True)
 
     def fingerprint(self) -> dict[str, Any]:
         """Identity of the data installed: ticker, source, rows, first/last session and a hash
