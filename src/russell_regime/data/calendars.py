@@ -8,10 +8,14 @@ from a small file, builds and writes it on a miss, and hands it to the core
 (``core.calendar.remember_table``). The file name carries everything the table depends on:
 the calendar name, the exchange_calendars version, the span and a format version; any other
 file is ignored. A missing, unreadable or unwritable cache only costs the build; it never
-fails the caller.
+fails the caller, and says so in at most one debug line per table and process.
 
 Location: ``$R2K_CALENDAR_CACHE`` if set (``off`` disables the disk cache), else
-``$XDG_CACHE_HOME/russell_regime`` (default ``~/.cache/russell_regime``).
+``$XDG_CACHE_HOME/russell_regime`` (an absolute path, as the XDG spec asks), else
+``~/.cache/russell_regime``. With no home at all (``HOME`` unset and a uid without a passwd
+entry, e.g. ``docker run --user 4242``: :meth:`Path.home` raises) there is no disk cache: the
+table is built in memory. A read-only home (a read-only container filesystem) is an
+unwritable cache: built, used, not stored.
 """
 
 from __future__ import annotations
@@ -43,12 +47,20 @@ ENV = "R2K_CALENDAR_CACHE"
 
 
 def cache_dir() -> Path | None:
-    """Where the tables live (module docstring); None when disabled."""
+    """Where the tables live (module docstring); None when disabled or when there is no home
+    directory to put them in."""
     configured = os.environ.get(ENV)
     if configured:
         return None if configured.strip().lower() == "off" else Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "russell_regime"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "russell_regime"
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError, OSError) as exc:  # HOME unset, uid not in passwd
+        logger.debug("no home directory (%s): calendar tables are built in memory", exc)
+        return None
+    return home / ".cache" / "russell_regime"
 
 
 def xcals_version() -> str:
@@ -70,22 +82,29 @@ def table_path(directory: Path, name: str, version: str) -> Path:
 
 def read_table(path: Path, name: str) -> CalendarTable | None:
     """The table stored at ``path`` for ``name``, or None if absent or not a valid table."""
+    table, problem = _read_table(path, name)
+    if problem:
+        logger.debug("ignoring calendar table %s: %s", path, problem)
+    return table
+
+
+def _read_table(path: Path, name: str) -> tuple[CalendarTable | None, str | None]:
+    """(table, None), or (None, why it is not usable; None if there is simply no file)."""
     try:
         with np.load(path, allow_pickle=False) as stored:
             if str(stored["name"]) != name:
-                return None
+                return None, f"holds {str(stored['name'])!r}, not {name!r}"
             return CalendarTable(
                 name=name,
                 sessions_ns=stored["sessions_ns"],
                 closes_ns=stored["closes_ns"],
                 tz=str(stored["tz"]),
                 regular_close=pd.Timedelta(int(stored["regular_close_ns"])),
-            )
-    except FileNotFoundError:
-        return None
-    except Exception as exc:  # corrupt, truncated, foreign: rebuild
-        logger.debug("ignoring calendar table %s: %s", path, exc)
-        return None
+            ), None
+    except (FileNotFoundError, NotADirectoryError):
+        return None, None
+    except Exception as exc:  # unreadable, corrupt, truncated, foreign: rebuild
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 def write_table(path: Path, table: CalendarTable) -> None:
@@ -119,12 +138,14 @@ def load_table(name: str, directory: Path | None = None) -> CalendarTable:
     if directory is None:
         return calendar_table(name)
     path = table_path(directory, name, xcals_version())
-    table = read_table(path, name)
+    table, problem = _read_table(path, name)
     if table is None:
         table = build_table(name)
         try:
             write_table(path, table)
         except OSError as exc:  # read-only home, full disk: the build is enough
-            logger.debug("could not write calendar table %s: %s", path, exc)
+            problem = "; ".join(filter(None, (problem, f"not written: {exc}")))
+        if problem:  # one line whatever went wrong
+            logger.debug("calendar table %s built (%s)", path, problem)
     remember_table(table)
     return table
