@@ -169,7 +169,9 @@ def test_bad_volume_rejected(seeded, bad, problem):
 
 def test_calendar_setting_accepts_another_exchange(tmp_path):
     # 2024-07-04 is a London session but a US holiday; 2024-08-26 a UK-only bank holiday
-    config = tmp_path / "config.json"
+    # not ./config.json: without --config, download reads the current folder's config.json
+    (tmp_path / "ftse").mkdir()
+    config = tmp_path / "ftse" / "config.json"
     config.write_text(json.dumps({"russell_regime": {"ticker": "^FTSE", "calendar": "XLON"}}))
     london = frame("2024-07-01", 10, calendar="XLON")
     assert "2024-07-04" in set(london["date"])
