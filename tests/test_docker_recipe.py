@@ -237,7 +237,8 @@ class Sandbox:
             script.append(f"mount -t tmpfs -o mode=0755 r2k {shlex.quote(str(folder))}")
             for child in sorted(children):
                 target, origin = folder / child, keep / child
-                make = "mkdir -p" if origin.is_dir() else "touch"
+                # the real path decides: keep/ is bound only inside the namespace
+                make = "mkdir -p" if target.is_dir() else "touch"
                 script.append(f"{make} {shlex.quote(str(target))}")
                 script.append(f"mount --bind {shlex.quote(str(origin))} "
                               f"{shlex.quote(str(target))}")
@@ -312,8 +313,10 @@ def replay_root():
 
 
 def _pip_show(sandbox: Sandbox, python: Path, env: dict, cwd: Path) -> dict[str, str]:
+    """``pip show freqtrade`` fields, less Required-by (which gains russell-regime)."""
     out = ok(sandbox.run([str(python), "-m", "pip", "show", "freqtrade"], env, cwd)).stdout
-    return dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    return {key: value for key, value in (line.split(": ", 1) for line in out.splitlines()
+                                          if ": " in line) if key != "Required-by"}
 
 
 def _check_runs(sandbox: Sandbox, env: dict, ud: Path, workdir: Path, shared: Path,
