@@ -123,7 +123,7 @@ def test_russell_params_override_and_russell_space_are_loaded_by_freqtrade(rut_c
 
 @pytest.mark.parametrize(
     "hook", ["ft_bot_start", "analyze", "get_entry_signal", "advise_indicators",
-             "advise_entry", "advise_exit"],
+             "advise_entry", "advise_exit", "_adjust_trade_position_internal"],
 )
 def test_overriding_a_hooked_method_without_super_is_a_clear_startup_error(hook, rut_csv):
     def override(self, *args, **kwargs):

@@ -95,6 +95,8 @@ class RegimeSettings:
     fetch_timeout_seconds: float = 10.0
     notify: bool = True
     exit_on_risk_off: bool = False
+    # Increases of long positions (adjust_trade_position) follow the gate and the stale veto.
+    gate_position_adjustments: bool = True
     confirmations: Mapping[str, ConfirmationSettings] = field(default_factory=dict)
 
     @property
@@ -149,6 +151,7 @@ def settings_from_config(config: Mapping[str, Any]) -> RegimeSettings:
         fetch_timeout_seconds=pick("fetch_timeout_seconds", _number(0.1, 300), 10.0),
         notify=pick("notify", _bool, True),
         exit_on_risk_off=pick("exit_on_risk_off", _bool, False),
+        gate_position_adjustments=pick("gate_position_adjustments", _bool, True),
     )
     if raw.get("confirmations") is not None:
         confirmations = _confirmations(raw["confirmations"], settings, errors)

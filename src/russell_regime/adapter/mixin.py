@@ -20,11 +20,29 @@ What it adds to every analysed dataframe (``r2k_*`` columns, compact dtypes):
 
 After ``populate_entry_trend``, when ``russell_gate_entries`` (default True), ``enter_long`` is
 cleared where ``r2k_gate`` is False and each surviving ``enter_tag`` becomes ``r2k_<condition>``
-(``r2k_<condition>:<your tag>`` when you set one). ``enter_short`` and every exit are never
-touched; with ``exit_on_risk_off`` in the config an ``exit_long`` tagged ``r2k_risk_off`` is
-added on the candle where the class gate closes. The 24 gate parameters (``btc_mode`` ...
-``alt_expiry``, space ``russell``) are generated per subclass from :mod:`.params`; a name your
-class defines itself is left alone (e.g. to narrow a range).
+(``r2k_<condition>:<your tag>`` when you set one). A candle that also carries ``enter_short``
+where freqtrade can short (futures / margin, ``can_short``) is left exactly as it is: freqtrade
+enters nothing on a candle with both signals, so clearing its ``enter_long`` would turn it into
+a short. ``enter_short`` and every exit are never touched, so the shorts a strategy takes are
+the same with and without the gate; with ``exit_on_risk_off`` in the config an ``exit_long``
+tagged ``r2k_risk_off`` is added on the candle where the class gate closes.
+
+Position adjustments (``position_adjustment_enable``): with ``gate_position_adjustments``
+(config, default true) and ``russell_gate_entries``, an increase of a LONG trade (a positive
+stake from ``adjust_trade_position``) is dropped where the pair's ``r2k_gate`` is closed on the
+last analysed candle (the candle the decision is made on: in backtest freqtrade slices the
+analysed frame up to it) or, in dry-run / live, while :meth:`russell_entry_blocked` (stale
+data under ``block_entries``). Reductions (negative stakes) and short trades are never touched.
+
+Reserved names: column names starting with ``r2k_`` are reserved for the gate. A
+``r2k_session`` / ``r2k_available_at`` / ``r2k_stale`` (or confirmation audit column) your
+``populate_indicators`` creates is replaced by the gate's; a ``r2k_gate`` / ``r2k_gate_tag`` your
+``populate_entry_trend`` changes or drops is restored to the gate applied (which is always the
+mixin's). Each is one warning naming the column, once per column.
+
+The 24 gate parameters (``btc_mode`` ... ``alt_expiry``, space ``russell``) are generated per
+subclass from :mod:`.params`; a name your class defines itself is left alone (e.g. to narrow a
+range).
 
 Confirmations (``confirmations`` in the config, :mod:`.confirm`): ``r2k_gate`` is the class
 gate AND every active confirmation, each seen through its own series' ``available_at``; a
@@ -58,8 +76,11 @@ strategies do not override, so **you may override** ``bot_start``, ``bot_loop_st
   veto. No long entry while the data is stale under ``stale_policy`` ``block_entries``, even
   from a candle analysed while it was fresh (only with ``russell_gate_entries``).
 * ``advise_indicators`` / ``advise_entry`` / ``advise_exit``: the columns and gating above.
+* ``_adjust_trade_position_internal`` (``FreqtradeBot.check_and_call_adjust_trade_position`` and
+  ``Backtesting._check_adjust_trade_for_candle``; it calls your ``adjust_trade_position``): the
+  gate on increases of long positions above.
 
-Overriding one of these six internal methods without calling ``super()``, or listing the mixin
+Overriding one of these seven internal methods without calling ``super()``, or listing the mixin
 after ``IStrategy`` in the bases, would silently drop the gate: it is an
 ``OperationalException`` when the strategy is built.
 """
@@ -72,7 +93,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from freqtrade.enums import RunMode, SignalDirection
+from freqtrade.enums import RunMode, SignalDirection, TradingMode
 from freqtrade.exceptions import ConfigurationError, OperationalException
 from freqtrade.strategy import IStrategy
 from freqtrade.util.datetime_helpers import dt_now
@@ -105,7 +126,7 @@ RESULT_CACHE_MODES = (RunMode.BACKTEST, RunMode.HYPEROPT)
 DATA_FINGERPRINT_KEY = "russell_regime_data"
 HOOKED = (
     "ft_bot_start", "analyze", "get_entry_signal",
-    "advise_indicators", "advise_entry", "advise_exit",
+    "advise_indicators", "advise_entry", "advise_exit", "_adjust_trade_position_internal",
 )
 AVAILABLE_AT = "r2k_available_at"
 STALE = "r2k_stale"
@@ -113,6 +134,8 @@ GATE = "r2k_gate"
 GATE_TAG = "r2k_gate_tag"
 RISK_OFF_TAG = "r2k_risk_off"
 STALE_IGNORED = "stale_ignored"
+RESTORED = ("it is restored to the gate applied, which never comes from the frame (the gate is "
+            "set with the russell parameters, russell_gate_entries and the config)")
 # Runmodes whose frames carry each confirmation's audit columns (r2k_<key>_session,
 # r2k_<key>_available_at, r2k_<key>); backtest / hyperopt frames stay within the r2k_* memory
 # budget and give them on demand (russell_confirmation_audit).
@@ -170,6 +193,9 @@ class RussellGateMixin:
                 if inherited is None or is_generated(inherited):  # else declared by the user
                     setattr(self, name, param)  # per instance: only configured ones exist
         self.russell_report = {}
+        self.russell_adds_blocked: dict[str, int] = {}  # per pair: long increases dropped
+        self._adds_logged: dict[Any, Any] = {}  # trade id -> candle of the last logged block
+        self._reserved_warned: set[str] = set()
         self._data_end_logged = -1  # provider version whose data end was logged
         if config.get("runmode") in RESULT_CACHE_MODES:
             self._russell_load_offline()
@@ -193,6 +219,8 @@ class RussellGateMixin:
     def get_entry_signal(
         self, pair: str, timeframe: str, dataframe: pd.DataFrame
     ) -> tuple[SignalDirection | None, str | None]:
+        """freqtrade's signal, a LONG vetoed (None, never a short) while
+        :meth:`russell_entry_blocked`."""
         signal, tag = super().get_entry_signal(pair, timeframe, dataframe)  # type: ignore[misc]
         if signal == SignalDirection.LONG and self.russell_entry_blocked():
             logger.info("Russell: long entry on %s vetoed, the index data is stale "
@@ -200,19 +228,39 @@ class RussellGateMixin:
             return None, tag
         return signal, tag
 
+    def _adjust_trade_position_internal(
+        self, trade: Any, current_time: Any, **kwargs: Any
+    ) -> tuple[float | None, str]:
+        """freqtrade's (stake, order tag) from your ``adjust_trade_position``; a positive stake
+        on a LONG trade becomes (None, "") where :meth:`russell_add_blocked`."""
+        stake, tag = super()._adjust_trade_position_internal(  # type: ignore[misc]
+            trade=trade, current_time=current_time, **kwargs
+        )
+        if (stake is not None and stake > 0 and not trade.is_short
+                and self.russell_add_blocked(trade, current_time)):
+            return None, ""
+        return stake, tag
+
     def advise_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         if self.config.get("runmode") == RunMode.HYPEROPT:
             _keep_builtins_pickled_by_reference()
+        before = set(dataframe.columns)
         dataframe = super().advise_indicators(dataframe, metadata)  # type: ignore[misc]
+        users = {c for c in dataframe.columns if str(c).startswith("r2k_") and c not in before}
         _, columns = self.regime.candle_columns(dataframe["date"], self.timeframe)
         stale = columns[STALE] = columns.pop("stale")
         dataframe = _with_columns(dataframe, columns)
+        written = list(columns)
         if self.config.get("runmode") in AUDIT_MODES:
             for confirmation in self.russell_confirmations.values():
                 audit = confirmation.audit(
                     confirmation.positions(dataframe["date"], self.timeframe))
                 for column in audit.columns:
                     dataframe[column] = audit[column].array
+                written += list(audit.columns)
+        for column in users.intersection(written):
+            self._warn_reserved(column, "populate_indicators created",
+                                "it is replaced by the gate's")
         if self.live is None and stale.any():
             self._log_data_end(dataframe["date"], stale, metadata["pair"])
         return dataframe
@@ -226,14 +274,18 @@ class RussellGateMixin:
         pair = metadata["pair"]
         cls = self.russell_pair_class(pair)
         gate_open, tag, stale, applied = self._effective_gate(dataframe, cls)
-        dataframe = _with_columns(dataframe, {GATE: gate_open, GATE_TAG: tag})
+        # the frame gets copies: a strategy writing into r2k_gate cannot change the gate applied
+        dataframe = _with_columns(dataframe, {GATE: gate_open.copy(), GATE_TAG: tag.copy()})
         if self.config.get("runmode") in AUDIT_MODES:
             for key in self.russell_confirmations:
                 dataframe[f"r2k_{key}"] = applied.get(key, np.ones(len(dataframe), dtype=bool))
         dataframe = super().advise_entry(dataframe, metadata)  # type: ignore[misc]
+        dataframe = self._restore_gate_columns(dataframe, gate_open, tag)
         signals = _flag(dataframe, "enter_long")
         blocked = np.zeros(len(dataframe), dtype=bool)
         if self.russell_gate_entries:
+            if self._can_short_here():  # both signals: freqtrade enters nothing; leave it so
+                signals = signals & ~_flag(dataframe, "enter_short")
             blocked = signals & ~gate_open
             if blocked.any():
                 dataframe.loc[blocked, "enter_long"] = 0
@@ -299,6 +351,34 @@ class RussellGateMixin:
         return any(self._confirmation_stale.get(key, True)
                    for key in self._russell_active_confirmations()
                    if self.russell_confirmations[key].conf.required)
+
+    def russell_add_blocked(self, trade: Any, current_time: Any) -> bool:
+        """True when an increase of the long ``trade`` must be dropped now: with
+        ``russell_gate_entries`` and ``gate_position_adjustments``, while
+        :meth:`russell_entry_blocked` or where ``r2k_gate`` of the pair's last analysed candle
+        is closed (no analysed candle: closed). Counted per pair in ``russell_adds_blocked``;
+        logged once per trade and candle (info in dry / live, debug in backtest / hyperopt)."""
+        if not self.russell_gate_entries or not self.regime_settings.gate_position_adjustments:
+            return False
+        frame, _ = self.dp.get_analyzed_dataframe(trade.pair, self.timeframe)
+        candle = frame["date"].iat[-1] if len(frame) and GATE in frame.columns else None
+        if self.russell_entry_blocked():
+            reason = "the index data is stale (stale_policy block_entries)"
+        elif candle is None:
+            reason = "no analysed candle with r2k_gate"
+        elif bool(frame[GATE].iat[-1]):
+            return False
+        else:
+            reason = f"the gate is closed on the candle of {candle}"
+        self.russell_adds_blocked[trade.pair] = self.russell_adds_blocked.get(trade.pair, 0) + 1
+        key = getattr(trade, "id", None) or (trade.pair, trade.open_date)
+        seen = candle if candle is not None else current_time
+        if self._adds_logged.get(key) != seen:
+            self._adds_logged[key] = seen
+            level = logging.INFO if self.live is not None else logging.DEBUG
+            logger.log(level, "Russell: increase of the long trade %s on %s dropped at %s: %s "
+                       "(gate_position_adjustments)", key, trade.pair, current_time, reason)
+        return True
 
     def russell_confirmation_params(self, key: str) -> Any:
         """The current (``.value``) rule of a configured confirmation (a
@@ -460,6 +540,44 @@ class RussellGateMixin:
                 tag[closed] = ""
         return gate_open, tag, stale, applied
 
+    def _can_short_here(self) -> bool:
+        """True where freqtrade takes ``enter_short`` (a non-spot trading mode and
+        ``can_short``): there a candle with both entry signals enters nothing."""
+        return bool(self.can_short) and (
+            self.config.get("trading_mode", TradingMode.SPOT) != TradingMode.SPOT
+        )
+
+    def _restore_gate_columns(
+        self, dataframe: pd.DataFrame, gate_open: np.ndarray, tag: pd.Categorical
+    ) -> pd.DataFrame:
+        """After your ``populate_entry_trend``: ``r2k_gate`` / ``r2k_gate_tag`` changed or
+        dropped are put back to the gate applied (one warning per column, once)."""
+        current = dataframe[GATE] if GATE in dataframe.columns else None
+        if current is None or current.dtype != bool or not np.array_equal(
+            current.to_numpy(), gate_open
+        ):
+            self._warn_reserved(GATE, "populate_entry_trend changed", RESTORED)
+            dataframe[GATE] = gate_open.copy()
+        current = dataframe[GATE_TAG] if GATE_TAG in dataframe.columns else None
+        if current is None or not (
+            isinstance(current.dtype, pd.CategoricalDtype)
+            and current.cat.categories.equals(tag.categories)
+            and np.array_equal(current.cat.codes.to_numpy(), tag.codes)
+        ):
+            self._warn_reserved(GATE_TAG, "populate_entry_trend changed", RESTORED)
+            dataframe[GATE_TAG] = tag.copy()
+        return dataframe
+
+    def _warn_reserved(self, column: str, what: str, effect: str) -> None:
+        """One warning per column name: a strategy used a name reserved for the gate."""
+        if column in self._reserved_warned:
+            return
+        self._reserved_warned.add(column)
+        logger.warning(
+            "%s.%s column %r: names starting with 'r2k_' are reserved for the Russell gate; "
+            "%s. Rename your column.", type(self).__name__, what, column, effect,
+        )
+
     def _log_data_end(self, dates: pd.Series, stale: np.ndarray, pair: str) -> None:
         """Once per installed data: where the index data ends and what stale candles do."""
         if self._data_end_logged == self.regime.version:
@@ -546,5 +664,5 @@ def _check_wiring(cls: type) -> None:
                     f"{klass.__name__}.{name} overrides RussellGateMixin.{name} without calling "
                     f"super().{name}(...): the Russell gate would be silently disabled; call "
                     "super() or override the user callbacks (bot_start, bot_loop_start, "
-                    "confirm_trade_entry, populate_*) instead"
+                    "confirm_trade_entry, adjust_trade_position, populate_*) instead"
                 )
