@@ -50,9 +50,19 @@ def test_main_job_backtests_offline_from_a_data_folder(shared_data: Path, tmp_pa
 
 
 def test_missing_data_folder_is_one_clear_error(tmp_path: Path, capsys) -> None:
-    code = main(["backtest", "--data", str(tmp_path / "nowhere"), "--userdir", str(tmp_path)])
+    with pytest.raises(SystemExit) as exited:  # refused by the argument layer
+        main(["backtest", "--data", str(tmp_path / "nowhere"), "--userdir", str(tmp_path)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == (f"russell_regime backtest: error: argument --data: '{tmp_path / 'nowhere'}' "
+                   "is not an existing folder (allowed: an existing folder)")
+
+
+def test_data_folder_without_binance_is_one_clear_error(tmp_path: Path, capsys) -> None:
+    (tmp_path / "data").mkdir()
+    code = main(["backtest", "--data", str(tmp_path / "data"), "--userdir", str(tmp_path)])
     assert code == 2
-    assert "nowhere/binance not found" in capsys.readouterr().err
+    assert "data/binance not found" in capsys.readouterr().err
 
 
 def test_online_job_downloads_index_and_candles_before_backtesting(tmp_path, monkeypatch):

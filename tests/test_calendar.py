@@ -318,14 +318,17 @@ def test_provider_uses_the_calendar_setting_for_available_at_and_sessions(tmp_pa
     london.load_offline()
     assert list(london.available_at) == [_utc("2024-07-03 15:45"), _utc("2024-07-04 15:45")]
     us = RegimeProvider(settings_from_config({"russell_regime": section}))
+    us.load_offline()  # the US holiday is a stray row on XNYS: dropped and named
+    assert us.dropped == (pd.Timestamp("2024-07-04"),) and len(us.daily) == 1
+    path.write_text("date,open,high,low,close\n2024-07-04,1,2,1,1.5\n")
     with pytest.raises(DataValidationError, match="2024-07-04: not a XNYS session"):
-        us.load_offline()
+        us.load_offline()  # nothing but a non-session: refused
 
 
-def test_provider_rejects_a_cache_holding_a_non_session(tmp_path):
+def test_provider_drops_a_stray_cache_row_and_rejects_a_cache_off_the_calendar(tmp_path):
     from russell_regime.adapter.provider import RegimeProvider
     from russell_regime.data.cache import DailyCache, write_cache
-    from russell_regime.errors import DataValidationError
+    from russell_regime.errors import SourceError
     from russell_regime.settings import settings_from_config
 
     frame = pd.DataFrame(
@@ -341,5 +344,9 @@ def test_provider_rejects_a_cache_holding_a_non_session(tmp_path):
     write_cache(DailyCache(tmp_path).path("^RUT"), frame, "^RUT")  # e.g. by an older version
     config = {"russell_regime": {"cache_dir": str(tmp_path)}}
     provider = RegimeProvider(settings_from_config(config))
-    with pytest.raises(DataValidationError, match=r"\(cache .*\): session 2024-07-06: not a XNYS"):
+    provider.load_offline()  # one isolated Saturday: dropped and named (stray-row policy)
+    assert provider.dropped == (pd.Timestamp("2024-07-06"),) and len(provider.daily) == 1
+    frame["session"] = _sessions("2024-07-06", "2024-07-07")  # only non-sessions: refused
+    write_cache(DailyCache(tmp_path).path("^RUT"), frame, "^RUT")
+    with pytest.raises(SourceError, match=r"cache file .* invalid .*2024-07-06: not a XNYS"):
         provider.load_offline()

@@ -81,15 +81,19 @@ def test_weekend_row_rejected_naming_the_first_bad_date_cache_unchanged(seeded):
     assert cache_bytes(seeded) == before
 
 
-def test_holiday_row_rejected(seeded):
-    before = cache_bytes(seeded)
+def test_isolated_holiday_row_dropped_and_named_in_one_warning(seeded):
+    """Stray-row policy: one row on a holiday among 31 is dropped and named; the rest is
+    merged (the adjacent weekend rows above, and a shifted series, are still refused)."""
     data = frame("2024-06-03", 30)
     holiday = pd.DataFrame([{"date": "2024-07-04", "open": 1.0, "high": 2.0, "low": 1.0,
                              "close": 1.5, "volume": 1.0}])
     data = pd.concat([data, holiday]).sort_values("date")
     out = download(seeded, write(seeded, "holiday.csv", data))
-    assert_one_line_error(out, "session 2024-07-04: not a XNYS session (Thursday)")
-    assert cache_bytes(seeded) == before
+    assert out.returncode == 0, out.stderr
+    warnings = [line for line in out.stdout.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: ^RUT: dropped 1 row dated on a non-session of XNYS: "
+                        "2024-07-04 (Thu)"]
+    assert "Traceback" not in out.stderr
 
 
 def test_series_shifted_by_one_day_rejected_not_merged_as_revisions(seeded):
@@ -182,8 +186,12 @@ def test_calendar_setting_accepts_another_exchange(tmp_path):
     us = frame("2024-07-01", 10)
     out = download(tmp_path, write(tmp_path, "us.csv", us), "--ticker", "^RUT")
     assert out.returncode == 0, out.stderr
-    out = download(tmp_path, write(tmp_path, "ftse2.csv", london), "--ticker", "^RUT")
-    assert_one_line_error(out, "2024-07-04: not a XNYS session")
+    fresh = tmp_path / "fresh"  # an empty ^RUT cache: the London prices are no revision
+    fresh.mkdir()
+    out = download(fresh, write(fresh, "ftse2.csv", london), "--ticker", "^RUT")
+    assert out.returncode == 0, out.stderr  # on XNYS the US holiday is a stray row: dropped
+    assert "warning: ^RUT: dropped 1 row dated on a non-session of XNYS: 2024-07-04 (Thu)" in (
+        out.stdout)
 
 
 def test_unknown_calendar_is_a_config_error(tmp_path):

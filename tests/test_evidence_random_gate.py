@@ -92,3 +92,25 @@ def test_gate_control_measures_the_real_gate_on_the_ungated_trades():
     other = gate_control(ControlInput(grid, inp.masks, trades, inp.pair_classes, n=200,
                                       seed=4), "gate")[1]
     assert not draws["profit"].equals(other["profit"])
+
+
+def test_random_gates_without_a_kept_trade_are_counted_not_hidden():
+    """Issue 16 item 8: ``n_random`` below the gates asked for. A random gate that keeps no
+    trade has no hours in trades, so its profit per in-trade hour is undefined (0/0) and is
+    left out of that metric only; ``n_undefined`` says how many, and they are exactly the
+    draws that kept no trade."""
+    grid = pd.date_range("2024-01-01", periods=100, freq="h", tz="UTC")
+    mask = np.zeros(100, dtype=bool)
+    mask[10:15] = True  # open 5 % of the time in one spell: most placements miss the trade
+    trades = _trades([("BTC/USDT", "2024-01-01 12:00", "2024-01-01 14:00", 0.02)])
+    inp = ControlInput(grid, {"btc": mask}, trades, {"BTC/USDT": "btc"},
+                       pd.Timedelta(hours=1), n=300, seed=1)
+    summary, draws = gate_control(inp, "gate")
+    rows = summary.set_index("metric")
+    no_trade = int((draws["trades"] == 0).sum())
+    assert 0 < no_trade < 300
+    per_hour = rows.loc["profit_per_1k_in_trade"]
+    assert per_hour["n_undefined"] == no_trade
+    assert per_hour["n_random"] + per_hour["n_undefined"] == 300
+    for metric in ("trades", "profit", "profit_per_1k_open"):  # defined for every gate
+        assert rows.loc[metric, "n_random"] == 300 and rows.loc[metric, "n_undefined"] == 0

@@ -1,8 +1,8 @@
 """Dry-run bot on a fake Yahoo whose answers carry dates that are not exchange sessions.
 
 The bot (RussellRiskOn in dry-run, ``bot_start`` + ``bot_loop_start`` + ``analyze_ticker``)
-must reject the whole answer, keep its data, and let the stale policy decide: no entry under
-``block_entries``.
+must reject a whole answer mostly off the calendar, keep its data, and let the stale policy
+decide: no entry under ``block_entries``; one isolated stray row is dropped and named instead.
 """
 
 from __future__ import annotations
@@ -52,8 +52,11 @@ def test_answer_dated_one_day_early_is_rejected_and_no_entry_is_allowed(
     assert bot.strategy.regime.daily["close"].iloc[-1] == real
 
 
-def test_weekend_row_in_an_answer_is_rejected(tmp_path, rut_daily, shared_data, monkeypatch,
-                                               caplog):
+def test_one_weekend_row_in_an_answer_is_dropped_and_named_once_not_keeping_the_data_stale(
+    tmp_path, rut_daily, shared_data, monkeypatch, caplog
+):
+    """Stray-row policy: one bad upstream row (a Saturday) is dropped and named in one
+    warning; the refresh goes through, so the data is fresh and entries follow the gate."""
     def saturday(raw: pd.DataFrame) -> pd.DataFrame:
         day = pd.DatetimeIndex([pd.Timestamp("2024-11-16", tz=raw.index.tz)])
         extra = raw.iloc[-1:].set_axis(day)
@@ -62,12 +65,18 @@ def test_weekend_row_in_an_answer_is_rejected(tmp_path, rut_daily, shared_data, 
     bot = Bot(tmp_path, rut_daily, shared_data, monkeypatch)
     bot.yahoo.fault = saturday
     bot.start()
-    with caplog.at_level(logging.INFO, logger="russell_regime.adapter.live"):
+    with caplog.at_level(logging.INFO):
         bot.loop(utc("2024-11-19 02:00"))
+        bot.loop(utc("2024-11-19 04:00"))  # a second refresh: same stray row, no new warning
     failed = [r.getMessage() for r in caplog.records if "refresh of ^RUT failed" in r.getMessage()]
-    assert len(failed) == 1 and "2024-11-16: not a XNYS session (Saturday)" in failed[0]
-    assert bot.newest() == DAY(CACHED_UNTIL)
-    assert bot.entry(utc("2024-11-19 02:00")) == (False, "")
+    assert failed == []
+    dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert dropped == ["Russell ^RUT: dropped 1 row dated on a non-session of XNYS: "
+                       "2024-11-16 (Sat)"]
+    assert bot.newest() == DAY("2024-11-18")
+    assert bot.strategy.regime.dropped == (DAY("2024-11-16"),)
+    assert not bot.strategy.live.state.stale
+    assert DAY("2024-11-16") not in set(load_cache(bot.cache, "^RUT")["session"])
 
 
 def test_persistent_bad_row_of_a_cached_session_keeps_it_and_says_so_once(

@@ -76,11 +76,22 @@ def test_float_rounding_noise_is_not_a_revision():
 # --- sessions -----------------------------------------------------------------------------------
 
 
-def test_non_session_date_in_the_answer_rejects_it_naming_the_date():
+def test_isolated_non_session_date_in_the_answer_is_dropped_and_named():
     cached = daily("2024-06-03", 20)
-    fresh = daily("2024-07-01", 3)
+    fresh = daily("2024-07-02", 3, close=120.0)
     fresh.loc[fresh.index[-1], "session"] = pd.Timestamp("2024-07-04")  # Independence Day
     fresh = fresh.iloc[[0, 2]]
+    result = merge_update(cached, fresh, T, "XNYS")
+    assert result.dropped == (pd.Timestamp("2024-07-04"),)
+    assert result.added == 1 and pd.Timestamp("2024-07-04") not in set(result.frame["session"])
+
+
+def test_adjacent_non_session_dates_in_the_answer_reject_it_naming_the_first():
+    cached = daily("2024-06-03", 20)
+    fresh = daily("2024-07-02", 5, close=120.0)
+    fresh["session"] = pd.to_datetime(["2024-07-03", "2024-07-04", "2024-07-05", "2024-07-06",
+                                       "2024-07-08"])  # a holiday then a Saturday: refused
+    fresh = fresh.drop(index=fresh.index[2])
     with pytest.raises(DataValidationError, match="session 2024-07-04: not a XNYS session"):
         merge_update(cached, fresh, T, "XNYS")
 

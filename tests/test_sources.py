@@ -168,11 +168,20 @@ def test_missing_volume_is_unknown_not_zero():
 # --- exchange sessions -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("bad", "label"), [("2024-07-06", "Saturday"), ("2024-07-04", "Thursday")])
-def test_yahoo_answer_with_a_non_session_date_is_rejected_naming_it(bad, label):
-    raw = yahoo_frame(["2024-07-02", "2024-07-03", bad, "2024-07-08"])
-    raw = raw.sort_index()
-    with pytest.raises(DataValidationError, match=f"session {bad}: not a XNYS session \\({label}"):
+@pytest.mark.parametrize("bad", ["2024-07-06", "2024-07-04"])
+def test_yahoo_answer_with_one_isolated_non_session_row_passes_it_on_for_the_merge(bad):
+    """Stray-row policy: one isolated row on a Saturday / a holiday does not reject the answer
+    (the merge drops and names it); the source still refuses a series off the calendar."""
+    raw = yahoo_frame(["2024-07-02", "2024-07-03", bad, "2024-07-08"]).sort_index()
+    out = normalize_yahoo(raw, "^RUT", LATER, Availability())
+    assert bad in sessions(out)
+
+
+def test_yahoo_answer_with_two_adjacent_non_session_rows_is_rejected_naming_the_first():
+    raw = yahoo_frame(["2024-07-03", "2024-07-04", "2024-07-05", "2024-07-06", "2024-07-07",
+                       "2024-07-08"])
+    with pytest.raises(DataValidationError, match="session 2024-07-04: not a XNYS session "
+                       r"\(Thursday; 3 such dates\).*refused: 3 of 6 rows"):
         normalize_yahoo(raw, "^RUT", LATER, Availability())
 
 
@@ -198,8 +207,8 @@ def test_a_non_us_calendar_accepts_its_own_sessions_and_closes():
     )
     assert sessions(out) == ["2024-07-03", "2024-07-04"]
     with pytest.raises(DataValidationError, match="2024-08-26: not a XLON session"):
-        normalize_yahoo(
-            yahoo_frame(["2024-08-23", "2024-08-26"]), "^FTSE", LATER, Availability("XLON")
+        normalize_yahoo(  # nothing but a non-session: refused, not dropped
+            yahoo_frame(["2024-08-26"]), "^FTSE", LATER, Availability("XLON")
         )
     # the London close (16:30 Europe/London = 15:30 UTC in summer) + lag makes it available
     before = pd.Timestamp("2024-07-04 15:44", tz="UTC")
@@ -213,16 +222,31 @@ def test_a_non_us_calendar_accepts_its_own_sessions_and_closes():
     )
 
 
-def test_file_with_a_holiday_row_is_rejected_by_file_source_and_read_daily_file(tmp_path):
+def test_file_with_a_holiday_row_drops_it_and_names_it(tmp_path):
+    """Stray-row policy: an isolated holiday row is dropped (named by read_daily_sessions and
+    by the merge behind FileSource); a holiday next to a Saturday is refused."""
+    from russell_regime.data.sources import read_daily_sessions
+
     path = tmp_path / "holiday.csv"
     path.write_text(
         "date,open,high,low,close\n2024-07-03,1,2,1,1.5\n2024-07-04,1,2,1,1.5\n"
         "2024-07-05,1,2,1,1.5\n"
     )
-    with pytest.raises(DataValidationError, match="2024-07-04: not a XNYS session \\(Thursday\\)"):
-        FileSource(path, "^RUT", Availability()).fetch(LATER)
+    assert "2024-07-04" in sessions(FileSource(path, "^RUT", Availability()).fetch(LATER))
+    assert sessions(read_daily_file(path, "^RUT", calendar="XNYS")) == ["2024-07-03",
+                                                                         "2024-07-05"]
+    rows = read_daily_sessions(path, "^RUT", "XNYS")
+    assert rows.dropped == (pd.Timestamp("2024-07-04"),)
+    bad = tmp_path / "adjacent.csv"
+    bad.write_text(
+        "date,open,high,low,close\n2024-07-03,1,2,1,1.5\n2024-07-04,1,2,1,1.5\n"
+        "2024-07-05,1,2,1,1.5\n2024-07-06,1,2,1,1.5\n2024-07-07,1,2,1,1.5\n"
+        "2024-07-08,1,2,1,1.5\n"
+    )
+    with pytest.raises(DataValidationError, match="2024-07-04: not a XNYS session \\(Thursday"):
+        FileSource(bad, "^RUT", Availability()).fetch(LATER)
     with pytest.raises(DataValidationError, match="2024-07-04"):
-        read_daily_file(path, "^RUT", calendar="XNYS")
+        read_daily_file(bad, "^RUT", calendar="XNYS")
 
 
 @pytest.mark.parametrize("price_first", [True, False])

@@ -82,3 +82,52 @@ def test_status_of_stale_data_at_t(tmp_path, rut_daily):
 ])
 def test_duration_label_for_any_sign(minutes, label):
     assert duration_label(pd.Timedelta(minutes=minutes)) == label
+
+
+def test_status_shows_every_configured_confirmation(tmp_path, rut_daily, shared_data):
+    """Each confirmation: its series' last session and available_at at T, its rule's verdict
+    on the newest session, stale or not and what that does; stray rows dropped are named."""
+    vix = pd.read_csv(shared_data / "index" / "VIX.csv")
+    cut = vix[vix["date"] <= "2024-11-13"]
+    stray = cut[cut["date"] == "2024-08-30"].assign(date="2024-09-02")  # Labor Day
+    short = tmp_path / "vix_short.csv"
+    pd.concat([cut, stray]).sort_values("date").to_csv(short, index=False)
+    rows = rut_daily[rut_daily["session"] <= "2024-11-19"]
+    out = _status_with(tmp_path, rows, "2024-11-19T12:00", {
+        "vix": {"source": "file", "path": str(short), "level": 20},
+        "value": {"ticker": "IWN", "versus": "IWM", "source": "file", "required": False,
+                  "path": str(shared_data / "index" / "IWN.csv"),
+                  "versus_path": str(shared_data / "index" / "IWM.csv")},
+    })
+    assert out.returncode == 0, out.stderr
+    close = float(cut[cut["date"] == "2024-11-13"]["close"].iloc[0])
+    assert _line(out.stdout, "confirm   vix") == (
+        "confirm   vix (required): ^VIX last session 2024-11-13 (available 2024-11-13 21:30 UTC); "
+        f"rule level (level 20, window 50): {'open' if close < 20 else 'closed'} on 2024-11-13; "
+        "stale yes -> entries blocked (stale_policy block_entries)"
+    )
+    value = _line(out.stdout, "confirm   value")
+    assert value.startswith(
+        "confirm   value (optional): IWN last session 2024-11-18 (available 2024-11-18 21:15 UTC); "
+        "rule high (tolerance 0.02, window 50): ")  # rule high: the versus series is not used
+    assert value.endswith("on 2024-11-18; stale no")
+    assert _line(out.stdout, "dropped") == (
+        "dropped   ^VIX: 1 stray row(s) not on a XNYS session: 2024-09-02"
+    )
+
+
+def _status_with(tmp_path, rows: pd.DataFrame, now: str, confirmations: dict
+                 ) -> subprocess.CompletedProcess:
+    data = tmp_path / "rut.csv"
+    rows.assign(session=rows["session"].dt.strftime("%Y-%m-%d")).rename(
+        columns={"session": "date"}
+    ).to_csv(data, index=False)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"russell_regime": {
+        "source": "file", "path": str(data), "cache_dir": str(tmp_path / "cache"),
+        "confirmations": confirmations,
+    }}))
+    return subprocess.run(
+        [sys.executable, "-m", "russell_regime", "status", "--config", str(config), "--now", now],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )

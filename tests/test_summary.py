@@ -58,7 +58,8 @@ def test_stale_candles_and_zero_signals_are_reported() -> None:
     assert gate_lines(report) == [
         "gate open (share of candles): btc 0.0 % (1 pair)",
         "entries blocked by the gate: 0 of 0 base signals (n/a)",
-        "candles on stale index data: 50 of 200 (25.0 %); they follow stale_policy",
+        "candles on stale data (index or a required confirmation): 50 of 200 (25.0 %); they "
+        "follow stale_policy",
     ]
 
 

@@ -18,6 +18,7 @@ confirmation's times and the section's ``stale_grace_minutes``.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
@@ -30,9 +31,12 @@ from ..core.align import audit_columns, gather, session_positions
 from ..core.calendar import Availability
 from ..core.confirmations import flows_open, lead_open, validate_flows, value_open, vix_open
 from ..core.refresh import stale_at_positions
+from ..core.stalegate import stale_from, stale_series_note
 from ..errors import RegimeError
 from ..settings import ConfirmationSettings, RegimeSettings
 from .provider import RegimeProvider, _memoised, close_ns, timeframe_step
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "r2k_"
 
@@ -121,6 +125,7 @@ class Confirmation:
         self._sessions = pd.DatetimeIndex([], dtype="datetime64[ns]", name="session")
         self._available_at = pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
         self._memo: OrderedDict[Any, np.ndarray] = OrderedDict()
+        self._stale_logged: tuple[int, ...] | None = None
 
     @property
     def key(self) -> str:
@@ -190,11 +195,35 @@ class Confirmation:
 
     def stale(self, positions: np.ndarray, candle_dates: pd.Series, timeframe: str) -> np.ndarray:
         """Per candle: the confirmation data it sees is stale at its close (the index's rule
-        with this confirmation's publication times)."""
-        return stale_at_positions(
+        with this confirmation's publication times). The first time candles are stale for
+        the data in hand, one warning names each series with its last session."""
+        stale = stale_at_positions(
             close_ns(candle_dates, timeframe), positions,
             self.available_at.as_unit("ns").asi8, self.availability.times_ns(), self.grace,
         )
+        if stale.any() and self._stale_logged != self._versions:
+            self._stale_logged = self._versions
+            first = pd.DatetimeIndex(candle_dates)[int(np.argmax(stale))]
+            ends = ", ".join(stale_series_note(ticker, last, since)
+                             for ticker, last, since in self.series_ends())
+            role = ("required: follows stale_policy" if self.conf.required
+                    else "optional: counts as open while stale")
+            logger.warning(
+                "Russell confirmation %s: data ends (%s); %d of %d candles from %s on see stale "
+                "%s data (allowance %g min; %s)", self.key, ends, int(stale.sum()), len(stale),
+                first, self.key, self.grace, role,
+            )
+        return stale
+
+    def series_ends(self) -> list[tuple[str, pd.Timestamp | None, pd.Timestamp | None]]:
+        """``(ticker, last session, stale from)`` of each series (:func:`core.stalegate.
+        stale_from` with this confirmation's publication times and allowance)."""
+        out = []
+        for ticker, series in self.series.items():
+            daily = series.daily
+            last = pd.Timestamp(daily["session"].iloc[-1]) if len(daily) else None
+            out.append((ticker, last, stale_from(last, self.availability, self.grace)))
+        return out
 
     def audit(self, positions: np.ndarray) -> pd.DataFrame:
         """``r2k_<key>_session`` and ``r2k_<key>_available_at`` for the given positions."""

@@ -17,7 +17,10 @@ thread, the log and the notifier. Contracts:
   (:func:`download.update_cache`, the path ``download`` uses too, so a concurrent download's
   sessions are never lost). A failed fetch or a rejected merge (``RevisionRejected``, bad new
   rows) changes nothing; invalid fresh rows of cached sessions keep the cached values (logged
-  once). A failed write or a lock held too long (``CacheUnavailable``) keeps the new data in
+  once). Stray rows of an answer or of the cache (dated on non-sessions, few and isolated:
+  :func:`~..core.daily.split_sessions`) are dropped and named once in a warning
+  (``provider.dropped``): one bad upstream row never keeps the series stale. A failed write
+  or a lock held too long (``CacheUnavailable``) keeps the new data in
   memory and the write is retried on the next refresh. Nothing leaves a partial cache file.
 * A fetch still running ``timeout + OVERDUE_MARGIN_SECONDS`` after it started is logged once and
   no other is started; after ``abandon_after`` seconds it is abandoned, also while hung in its
@@ -89,6 +92,7 @@ class _Fetch:
     wrote: bool = False
     write_error: str | None = None
     kept_cached: tuple[pd.Timestamp, ...] = ()
+    dropped: tuple[pd.Timestamp, ...] = ()
     replaced: str | None = None
     abandoned: bool = False
     overdue: bool = False
@@ -211,8 +215,10 @@ class LiveRegime:
         hands it the first refresh."""
         s = self.settings
         self._ensure_worker()
+        rows = None
         try:
-            cached = self.cache.load(s.ticker)
+            rows = self.cache.load_rows(s.ticker, s.availability.calendar)
+            cached = None if rows is None else rows.frame
         except SourceError as exc:
             logger.error(
                 "Russell %s; starting without index data (entries blocked) and refetching "
@@ -228,6 +234,9 @@ class LiveRegime:
                 )
         if cached is not None:
             self.provider.set_daily(cached)
+            if rows is not None and rows.dropped:
+                self.provider.note_dropped(rows.dropped)
+                self._cache_behind = True  # rewrite the file without them
             logger.info(
                 "Russell: using cached %s at once: %d sessions up to %s (%s); refreshing from "
                 "%s in the background", s.ticker, len(cached),
@@ -394,6 +403,8 @@ class LiveRegime:
                 "Russell: %s answered invalid rows for cached session(s) %s; the cached values "
                 "are kept", self.source, days,
             )
+        if job.dropped:
+            self.provider.note_dropped(job.dropped)
         changed = not self.provider.loaded or not merged.equals(self.provider.daily)
         if changed:
             before = self._newest()
@@ -494,9 +505,11 @@ class LiveRegime:
                     replace_unreadable=True, cancelled=lambda: job.abandoned,
                 )
                 result, job.wrote, job.replaced = update.merge, update.wrote, update.replaced
+                job.dropped = update.dropped
             except CacheUnavailable as exc:  # locked or unwritable: the data is still good
                 job.write_error = str(exc)
                 result = merge_update(job.base, fresh, s.ticker, s.availability.calendar)
+                job.dropped = result.dropped
             job.kept_cached = result.kept_cached
             job.merged = result.frame
         except Exception as exc:  # thread edge: every failure is reported to the bot thread

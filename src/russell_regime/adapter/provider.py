@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 from collections import OrderedDict
 from typing import Any
 
@@ -25,14 +26,16 @@ from ..core.align import (
     repeat_runs,
     session_positions,
 )
-from ..core.daily import validate_daily
+from ..core.daily import stray_note, validate_daily
 from ..core.gate import GateParams, class_features, gate_from_features
 from ..core.refresh import NO_SESSION, stale_at_positions, stale_mask, stale_runs
 from ..data.cache import DailyCache
 from ..data.calendars import load_table
-from ..data.sources import read_daily_file
+from ..data.sources import read_daily_sessions
 from ..errors import RegimeError
 from ..settings import RegimeSettings
+
+logger = logging.getLogger(__name__)
 
 _MEMO_SIZE = 16  # ~1.3 MB each on 38 years of sessions; a hyperopt epoch needs 3
 _NO_DATA = pd.DataFrame(
@@ -58,6 +61,7 @@ class RegimeProvider:
         self._features: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
         self._tags: OrderedDict[GateParams, pd.Categorical] = OrderedDict()
         self.version = 0
+        self.dropped: tuple[pd.Timestamp, ...] = ()  # stray dates dropped from the series
 
     @property
     def loaded(self) -> bool:
@@ -91,22 +95,37 @@ class RegimeProvider:
     def load_offline(self) -> pd.DataFrame:
         """Load from the configured file or the disk cache; never touches the network.
 
-        Every row must be a session of ``settings.calendar`` (DataValidationError otherwise).
+        Rows off ``settings.calendar`` follow the stray-row policy
+        (:func:`~..core.daily.split_sessions`): a few isolated ones are dropped, named in one
+        warning and kept in :attr:`dropped`; more refuse the series (DataValidationError /
+        SourceError naming the first bad date).
         """
         s = self.settings
         if s.source == "file" and s.path is not None:
-            frame = read_daily_file(s.path, s.ticker, s.calendar)
+            rows = read_daily_sessions(s.path, s.ticker, s.calendar)
         else:
-            frame = DailyCache(s.cache_dir).load(s.ticker)
-            if frame is None:
+            cached = DailyCache(s.cache_dir).load_rows(s.ticker, s.calendar)
+            if cached is None:
                 raise RegimeError(
                     f"{s.ticker}: no cached index data in {s.cache_dir}; run "
                     f"`python -m russell_regime download --ticker '{s.ticker}'` while online, or "
                     "set russell_regime.source='file' and russell_regime.path to a daily CSV"
                 )
-            s.availability.check_sessions(frame["session"], f"{s.ticker} (cache {s.cache_dir})")
-        self.set_daily(frame)
+            rows = cached
+        self.set_daily(rows.frame)
+        self.note_dropped(rows.dropped)
         return self.daily
+
+    def note_dropped(self, dropped: tuple[pd.Timestamp, ...]) -> bool:
+        """Record stray dates dropped from this series (:attr:`dropped`); one warning line
+        naming those not recorded before. True when any was new."""
+        new = sorted(set(dropped) - set(self.dropped))
+        if not new:
+            return False
+        self.dropped = tuple(sorted(set(self.dropped) | set(new)))
+        logger.warning("Russell %s", stray_note(self.settings.ticker, self.settings.calendar,
+                                                tuple(new)))
+        return True
 
     def positions(self, candle_dates: pd.Series, timeframe: str) -> np.ndarray:
         """Daily-row position each candle sees (-1 before the first available session);

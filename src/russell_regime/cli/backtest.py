@@ -40,7 +40,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..arguments import existing_file, existing_folder, folder, freqtrade_timerange
 from ..config_file import caller_path, default_config_path, default_userdir
+from ..core.stalegate import stale_from
 from ..errors import RegimeError, SourceError
 from ..settings import RegimeSettings
 from ..shipped import EXAMPLE_STRATEGY
@@ -104,15 +106,20 @@ def add_backtest_command(subparsers: argparse._SubParsersAction) -> None:
         "--config", type=Path, default=None,
         help="freqtrade config (default: config.json here, else the shipped example config)",
     )
-    parser.add_argument("--data", type=Path, help="offline data folder with binance/ and index/")
-    parser.add_argument("--timerange", default=DEFAULT_TIMERANGE)
+    parser.add_argument("--data", type=existing_folder,
+                        help="offline data folder with binance/ and index/")
     parser.add_argument(
-        "--userdir", type=Path, default=None,
+        "--timerange", type=freqtrade_timerange, default=DEFAULT_TIMERANGE,
+        help="freqtrade timerange: YYYYMMDD-YYYYMMDD, YYYYMMDD- or -YYYYMMDD, not empty "
+        f"(default {DEFAULT_TIMERANGE})",
+    )
+    parser.add_argument(
+        "--userdir", type=folder, default=None,
         help="freqtrade user data folder (default: the config's user_data_dir, else user_data "
         "here)",
     )
     parser.add_argument(
-        "--snapshot", type=Path, default=None,
+        "--snapshot", type=existing_file, default=None,
         help="exchange markets snapshot for the offline run (default: the shipped Binance spot "
         "snapshot)",
     )
@@ -121,7 +128,7 @@ def add_backtest_command(subparsers: argparse._SubParsersAction) -> None:
         help=f"a strategy using RussellGateMixin (default {STRATEGY})",
     )
     parser.add_argument(
-        "--strategy-path", type=Path, default=None,
+        "--strategy-path", type=existing_folder, default=None,
         help="folder freqtrade searches for --strategy first (default: the shipped example "
         "strategy's folder; then <userdir>/strategies)",
     )
@@ -275,7 +282,8 @@ def _finish(code: int, holder: dict[str, Any]) -> int:
         result = dict(results.get(name, {}))
         result.setdefault("stake_currency", backtesting.config.get("stake_currency", ""))
         report = getattr(strategy, "russell_report", None) or {}
-        lines += summary_lines(index_info(strategy), report, result, strategy=name)
+        lines += summary_lines(index_info(strategy), report, result, strategy=name,
+                               series=confirmation_info(strategy))
     print("\n".join(lines))
     return 0
 
@@ -294,4 +302,33 @@ def index_info(strategy: Any) -> dict[str, Any] | None:
     return {
         "ticker": settings.ticker, "source": source, "sessions": len(sessions),
         "first": sessions.iloc[0], "last": sessions.iloc[-1],
+        "dropped": tuple(getattr(regime, "dropped", ())),
+        "stale_from": stale_from(sessions.iloc[-1], settings.availability,
+                                 settings.stale_grace_minutes),
     }
+
+
+def confirmation_info(strategy: Any) -> list[dict[str, Any]]:
+    """Per series of each configured confirmation (active or not), what the summary says
+    about it (as :func:`index_info`; ``ticker`` is ``"<ticker> (<key>, required|optional)"``)."""
+    settings = getattr(strategy, "regime_settings", None)
+    out: list[dict[str, Any]] = []
+    for key, confirmation in (getattr(strategy, "russell_confirmations", None) or {}).items():
+        conf = confirmation.conf
+        role = "required" if conf.required else "optional"
+        for ticker, series in confirmation.series.items():
+            daily = series.daily
+            if not len(daily):
+                continue
+            path = getattr(series, "path", None) or getattr(
+                getattr(series, "settings", None), "path", None)
+            last = pd.Timestamp(daily["session"].iloc[-1])
+            out.append({
+                "ticker": f"{ticker} ({key}, {role})",
+                "source": f"file {path}" if path is not None else f"cache {settings.cache_dir}",
+                "sessions": len(daily), "first": pd.Timestamp(daily["session"].iloc[0]),
+                "last": last, "dropped": tuple(getattr(series, "dropped", ())),
+                "stale_from": stale_from(last, confirmation.availability,
+                                         settings.stale_grace_minutes),
+            })
+    return out

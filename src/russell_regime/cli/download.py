@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..arguments import folder
 from ..config_file import caller_path, command_config, with_section_overrides
 
 DOWNLOAD_KEYS = ("ticker", "source", "path", "cache_dir")
@@ -26,7 +27,7 @@ def add_download_command(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--path", help="data file for --source file (.csv/.feather/.parquet)")
     parser.add_argument(
-        "--cache-dir", dest="cache_dir",
+        "--cache-dir", dest="cache_dir", type=_folder_text,
         help="cache directory (default: the config's, else <user_data_dir>/data/russell)",
     )
     parser.add_argument(
@@ -34,11 +35,17 @@ def add_download_command(subparsers: argparse._SubParsersAction) -> None:
         help="freqtrade config with a russell_regime section (default: config.json here, if any)",
     )
     parser.add_argument(
-        "--userdir", type=Path,
+        "--userdir", type=folder,
         help="freqtrade user data folder (default: the config's user_data_dir, else user_data)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress display")
     parser.set_defaults(func=_run_download)
+
+
+def _folder_text(text: str) -> str:
+    """:func:`russell_regime.arguments.folder`, kept as text (the settings check the rest)."""
+    folder(text)
+    return text
 
 
 def _run_download(args: argparse.Namespace) -> int:

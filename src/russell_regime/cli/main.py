@@ -3,7 +3,8 @@
 Each command is added by one ``_add_<name>(subparsers)`` function that sets ``func``
 (``func(args) -> int``). Errors derived from RegimeError print one line to stderr and exit
 with code 2, OSErrors (a file or folder that cannot be used) one line and code 1; argparse
-usage errors exit with 2 as usual.
+usage errors exit with 2 as usual: every option is checked there, with one ``error:`` line
+naming the value and what is allowed (:mod:`russell_regime.arguments`), before any work.
 
 Options left out on the command line come from the ``"russell_regime"`` section of the
 freqtrade config given with ``--config`` (read like freqtrade: comments allowed,
@@ -18,6 +19,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ..arguments import run_checks
 from ..errors import RegimeError
 from ..evidence.commands import add_evidence_commands
 from .backtest import add_backtest_command
@@ -52,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return offline_main(argv[1:], prog="russell-regime offline")
     args = build_parser().parse_args(argv)
+    run_checks(args)  # options that must agree (a start before an end): exit 2
     try:
         return int(args.func(args))
     except RegimeError as exc:

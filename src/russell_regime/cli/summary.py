@@ -2,13 +2,18 @@
 
 Inputs are plain data gathered by the shell (:mod:`russell_regime.cli.backtest`):
 
-* ``index``: ``{"ticker", "source", "sessions", "first", "last"}`` describing the daily frame
-  the strategy used (``first``/``last`` are session timestamps), or None when it had none;
+* ``index``: ``{"ticker", "source", "sessions", "first", "last"[, "dropped", "stale_from"]}``
+  describing the daily frame the strategy used (``first``/``last`` are session timestamps;
+  ``dropped``: stray dates dropped by the stray-row policy; ``stale_from``: the instant
+  the data became stale, None when never), or None when it had none;
+* ``series``: the same for each confirmation series (``"ticker"`` names it, e.g.
+  ``"^VIX (vix, required)"``), in order;
 * ``strategy``: the strategy's name (freqtrade's), or None;
 * ``report``: the strategy's ``russell_report`` — per pair ``{"pair_class", "candles",
   "gate_open", "signals", "blocked"[, "stale"]}`` (``signals`` are the strategy's own long
   entry signals before the gate, ``blocked`` those the gate removed, ``stale`` candles on
-  stale index data); empty when the strategy does not report;
+  stale data: the index's or a required confirmation's); empty when the strategy does not
+  report;
 * ``result``: freqtrade's per-strategy backtest stats (``total_trades``, ``profit_total``
   as a fraction, ``profit_total_abs``, ``stake_currency``, ``backtest_start``,
   ``backtest_end``).
@@ -16,8 +21,10 @@ Inputs are plain data gathered by the shell (:mod:`russell_regime.cli.backtest`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import pandas as pd
 
 HEADER = "== russell_regime backtest summary =="
 CLASS_ORDER = ("btc", "eth", "alt")
@@ -55,9 +62,41 @@ def gate_lines(report: Mapping[str, Mapping[str, Any]]) -> list[str]:
     if stale:
         candles = sum(int(s.get("candles", 0)) for s in report.values())
         lines.append(
-            f"candles on stale index data: {stale} of {candles} ({_pct(stale, candles)}); "
-            "they follow stale_policy"
+            f"candles on stale data (index or a required confirmation): {stale} of {candles} "
+            f"({_pct(stale, candles)}); they follow stale_policy"
         )
+    return lines
+
+
+def series_lines(
+    index: Mapping[str, Any] | None, series: Sequence[Mapping[str, Any]], end: Any
+) -> list[str]:
+    """Per confirmation series its data; then every series (index first) with stray rows
+    dropped, and every series stale before the backtest's ``end`` named with its last session
+    and the instant it became stale."""
+    lines = [
+        f"confirmation data: {info['ticker']} from {info['source']}, {info['sessions']} "
+        f"sessions {info['first']:%Y-%m-%d} .. {info['last']:%Y-%m-%d}"
+        for info in series
+    ]
+    every = ([index] if index else []) + list(series)
+    for info in every:
+        dropped = tuple(info.get("dropped") or ())
+        if dropped:
+            days = ", ".join(f"{pd.Timestamp(d):%Y-%m-%d}" for d in dropped)
+            lines.append(f"stray rows dropped: {info['ticker']}: {days} (not sessions)")
+    try:
+        until = pd.Timestamp(end)
+        until = until.tz_localize("UTC") if until.tzinfo is None else until
+    except (ValueError, TypeError):
+        until = None
+    for info in every:
+        since = info.get("stale_from")
+        if since is not None and (until is None or pd.Timestamp(since) < until):
+            lines.append(
+                f"stale data: {info['ticker']} last session {info['last']:%Y-%m-%d}, stale from "
+                f"{pd.Timestamp(since):%Y-%m-%d %H:%M} UTC"
+            )
     return lines
 
 
@@ -66,6 +105,7 @@ def summary_lines(
     report: Mapping[str, Mapping[str, Any]],
     result: Mapping[str, Any],
     strategy: str | None = None,
+    series: Sequence[Mapping[str, Any]] = (),
 ) -> list[str]:
     """The summary printed at the end of the main job (see module docstring for inputs)."""
     lines = [HEADER]
@@ -80,6 +120,7 @@ def summary_lines(
         )
     else:
         lines.append("index data: none loaded")
+    lines += series_lines(index, series, result.get("backtest_end"))
     lines += gate_lines(report)
     profit = float(result.get("profit_total", 0.0))
     absolute = " ".join(

@@ -15,21 +15,90 @@ Contract (checked by :func:`validate_daily`):
 Checking is split in two so a merge can keep good rows of a partly bad answer:
 :func:`normalize_daily` checks the structure (columns, session dates, numbers) and
 :func:`row_problems` names what is wrong with each row's values.
+
+Stray rows (:func:`split_sessions`, the one policy of every reader: file, Yahoo, cache, live
+refresh, evidence): of ``n`` rows, the rows dated on a non-session of the calendar are
+*dropped and named* when they are few and isolated — at most ``max(2, n // 100)`` of them,
+no two of them adjacent in the (increasing) row order, and at least one session row left —
+e.g. a Labor Day row in a VIX answer. Otherwise the whole series is refused
+(DataValidationError naming the first bad date and how many there are): a series mostly off
+the calendar is shifted or mislabelled, and dropping rows would hide it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError
-from .calendar import check_sessions
+from .calendar import check_sessions, non_sessions
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
 COLUMNS = ("session", *PRICE_COLUMNS, "volume")
 # Yahoo stores float32-derived prices: allow rounding noise in the OHLC ordering checks.
 REL_TOLERANCE = 1e-6
 _ALIASES = {"date": "session"}
+STRAY_MIN_ROWS = 2  # stray rows always tolerated (short answers: a refetch tail)
+STRAY_SHARE = 0.01  # ... or up to 1 % of the rows
+
+
+@dataclass(frozen=True)
+class SessionRows:
+    """A frame whose rows are all sessions, and the dates of the stray rows dropped from it
+    (increasing; empty when none)."""
+
+    frame: pd.DataFrame
+    dropped: tuple[pd.Timestamp, ...] = ()
+
+
+def stray_limit(rows: int) -> int:
+    """Most off-calendar rows dropped (not refused) from a series of ``rows`` rows."""
+    return max(STRAY_MIN_ROWS, int(rows * STRAY_SHARE))
+
+
+def split_sessions(frame: pd.DataFrame, ticker: str, calendar: str) -> SessionRows:
+    """``frame`` (a ``session`` column of naive dates, increasing) split by the stray-row
+    policy (module docstring): the rows on sessions of ``calendar`` and the dropped dates,
+    or DataValidationError naming the first non-session date (and the count) when the
+    off-calendar rows are too many, adjacent, or all there is. Pure."""
+    sessions = pd.DatetimeIndex(frame["session"])
+    if not len(sessions):
+        return SessionRows(frame)
+    off = np.asarray(sessions.isin(non_sessions(sessions, calendar)))
+    count = int(off.sum())
+    if not count:
+        return SessionRows(frame)
+    adjacent = bool((off[1:] & off[:-1]).any())
+    if count <= stray_limit(len(off)) and not adjacent and count < len(off):
+        kept = frame.loc[~off].reset_index(drop=True)
+        return SessionRows(kept, tuple(pd.Timestamp(d) for d in sessions[off]))
+    why = ("two in a row" if adjacent and count <= stray_limit(len(off))
+           else f"{count} of {len(off)} rows")
+    try:
+        check_sessions(sessions, ticker, calendar)
+    except DataValidationError as exc:
+        raise DataValidationError(
+            ticker, f"{exc.problem}; refused: {why} off the calendar (isolated stray rows are "
+            f"dropped only up to max({STRAY_MIN_ROWS}, 1 %) of the rows)", exc.session,
+        ) from None
+    raise AssertionError("unreachable: non_sessions and check_sessions disagree")
+
+
+def stray_note(ticker: str, calendar: str, dropped: tuple[pd.Timestamp, ...]) -> str:
+    """The one warning line naming the stray rows dropped from ``ticker``'s series."""
+    days = ", ".join(f"{pd.Timestamp(d):%Y-%m-%d} ({pd.Timestamp(d):%a})" for d in dropped)
+    rows = "row" if len(dropped) == 1 else "rows"
+    return (f"{ticker}: dropped {len(dropped)} {rows} dated on a non-session of {calendar}: "
+            f"{days}")
+
+
+def validate_sessions(frame: pd.DataFrame, ticker: str, calendar: str) -> SessionRows:
+    """:func:`validate_daily` with the stray-row policy: the validated frame of the rows on
+    sessions of ``calendar`` and the dropped dates; DataValidationError otherwise."""
+    split = split_sessions(normalize_daily(frame, ticker), ticker, calendar)
+    return SessionRows(validate_daily(split.frame, ticker), split.dropped)
 
 
 def validate_daily(

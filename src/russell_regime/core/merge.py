@@ -5,8 +5,10 @@
 * ``cached`` must satisfy the full daily-frame contract and hold only sessions of the
   exchange calendar ``calendar`` (else DataValidationError naming the first bad date).
 * ``fresh`` is a *normalised* source answer (:func:`daily.normalize_daily`: columns, session
-  dates and numbers checked) whose sessions are all exchange sessions (else the whole answer
-  is rejected: DataValidationError naming the first bad date). Its price rows are checked here:
+  dates and numbers checked). Its rows dated on non-sessions follow the stray-row policy
+  (:func:`daily.split_sessions`): a few isolated ones are dropped and listed in ``dropped``,
+  more (or adjacent ones) reject the whole answer (DataValidationError naming the first bad
+  date). Its price rows are checked here:
   an invalid fresh row (NaN / non-finite / <= 0 price, high < low ..., bad volume) of a session
   already cached is replaced by the cached row and listed in ``kept_cached``; an invalid row of
   a NEW session rejects the whole answer (DataValidationError naming it).
@@ -30,8 +32,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, RevisionRejected
-from .calendar import check_sessions
-from .daily import PRICE_COLUMNS, REL_TOLERANCE, normalize_daily, row_problems, validate_daily
+from .daily import (
+    PRICE_COLUMNS,
+    REL_TOLERANCE,
+    normalize_daily,
+    row_problems,
+    split_sessions,
+    validate_daily,
+)
 
 
 @dataclass(frozen=True)
@@ -56,13 +64,15 @@ class MergeResult:
 
     ``added``: sessions new to the cache; ``revised``: cached sessions whose values changed
     (prices beyond rounding, or a known volume); ``kept_cached``: cached sessions whose fresh row
-    was invalid, so the cached row was kept (sorted). ``frame`` is validated and sorted.
+    was invalid, so the cached row was kept (sorted); ``dropped``: stray dates of the answer
+    dropped by the stray-row policy. ``frame`` is validated and sorted.
     """
 
     frame: pd.DataFrame
     added: int
     revised: int
     kept_cached: tuple[pd.Timestamp, ...] = ()
+    dropped: tuple[pd.Timestamp, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -82,11 +92,12 @@ def merge_update(
     Raises DataValidationError (non-session date, bad new row, broken ``cached``) or
     RevisionRejected (implausible revision); on error nothing is merged. See module docstring.
     """
-    new = normalize_daily(fresh, ticker)
-    check_sessions(new["session"], ticker, calendar)
+    split = split_sessions(normalize_daily(fresh, ticker), ticker, calendar)
+    new = split.frame
     if cached is None or len(cached) == 0:
         _raise_first_problem(new, ticker)
-        return MergeResult(validate_daily(new, ticker), added=len(new), revised=0)
+        return MergeResult(validate_daily(new, ticker), added=len(new), revised=0,
+                           dropped=split.dropped)
     try:
         old = validate_daily(cached, ticker, calendar=calendar)
     except DataValidationError as exc:
@@ -123,6 +134,7 @@ def merge_update(
         added=int((~in_cache).sum()),
         revised=int((price_moved | volume_moved).sum()),
         kept_cached=tuple(pd.Timestamp(s) for s in kept),
+        dropped=split.dropped,
     )
 
 

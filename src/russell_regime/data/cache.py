@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 from filelock import FileLock, Timeout
 
-from ..core.daily import validate_daily
+from ..core.daily import SessionRows, validate_daily, validate_sessions
 from ..core.merge import merge_sessions  # noqa: F401  (re-export; the merge rules live in merge.py)
 from ..errors import CacheUnavailable, ConfigError, DataValidationError, SourceError
 
@@ -119,12 +119,39 @@ def lock_file(path: Path) -> Path:
 # --- I/O edges -------------------------------------------------------------------------------
 
 
-def load_cache(path: Path, ticker: str) -> pd.DataFrame | None:
-    """The validated cached frame at ``path``, or None when the file does not exist.
+def load_cache(path: Path, ticker: str, calendar: str | None = None) -> pd.DataFrame | None:
+    """The validated cached frame at ``path``, or None when the file does not exist; with
+    ``calendar``, stray rows are dropped by the stray-row policy (:func:`load_cache_rows`
+    names them).
 
     Unreadable (truncated, corrupted) or invalid content -> SourceError naming the path.
     """
-    path = Path(path)
+    if calendar is not None:
+        rows = load_cache_rows(path, ticker, calendar)
+        return None if rows is None else rows.frame
+    frame = _read_feather(Path(path), ticker)
+    if frame is None:
+        return None
+    try:
+        return validate_daily(frame, ticker)
+    except DataValidationError as exc:
+        raise SourceError(ticker, f"cache file {path} invalid ({exc}); delete it") from exc
+
+
+def load_cache_rows(path: Path, ticker: str, calendar: str) -> SessionRows | None:
+    """The cached rows on sessions of ``calendar`` and the stray dates dropped
+    (:func:`daily.validate_sessions`), or None when the file does not exist; unreadable or
+    invalid content (incl. a series off the calendar) -> SourceError naming the path."""
+    frame = _read_feather(Path(path), ticker)
+    if frame is None:
+        return None
+    try:
+        return validate_sessions(frame, ticker, calendar)
+    except DataValidationError as exc:
+        raise SourceError(ticker, f"cache file {path} invalid ({exc}); delete it") from exc
+
+
+def _read_feather(path: Path, ticker: str) -> pd.DataFrame | None:
     if not path.exists():
         return None
     try:
@@ -133,10 +160,7 @@ def load_cache(path: Path, ticker: str) -> pd.DataFrame | None:
         raise SourceError(
             ticker, f"cache file {path} unreadable ({type(exc).__name__}: {exc}); delete it"
         ) from exc
-    try:
-        return validate_daily(frame, ticker)
-    except DataValidationError as exc:
-        raise SourceError(ticker, f"cache file {path} invalid ({exc}); delete it") from exc
+    return frame
 
 
 def write_cache(path: Path, frame: pd.DataFrame, ticker: str) -> None:
@@ -240,9 +264,14 @@ class DailyCache:
         """The file :meth:`load` reads: the new name, else an old-named file (see module doc)."""
         return self.legacy_path(ticker) or self.path(ticker)
 
-    def load(self, ticker: str) -> pd.DataFrame | None:
+    def load(self, ticker: str, calendar: str | None = None) -> pd.DataFrame | None:
         """The cached frame of ``ticker`` or None (see :func:`load_cache`)."""
-        return load_cache(self.existing_path(ticker), ticker)
+        return load_cache(self.existing_path(ticker), ticker, calendar)
+
+    def load_rows(self, ticker: str, calendar: str) -> SessionRows | None:
+        """The cached rows of ``ticker`` on sessions of ``calendar`` and the stray dates
+        dropped, or None (see :func:`load_cache_rows`)."""
+        return load_cache_rows(self.existing_path(ticker), ticker, calendar)
 
     def lock(
         self, ticker: str, timeout: float, on_wait: Callable[[Path], None] | None = None

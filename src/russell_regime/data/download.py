@@ -24,9 +24,10 @@ import pandas as pd
 from rich.console import Console
 
 from ..core.calendar import Availability
+from ..core.daily import stray_note
 from ..core.merge import MergeResult, merge_update
 from ..errors import SourceError
-from .cache import DailyCache, load_cache, write_cache
+from .cache import DailyCache, load_cache_rows, write_cache
 from .sources import DailySource
 
 REFETCH_DAYS = 14
@@ -43,7 +44,9 @@ class CacheUpdate:
     ``merge``: the merge of the answer into the data known before (cache, plus sessions only
     the caller's memory held); ``path``: the cache file; ``wrote``: whether it was rewritten;
     ``migrated_from``: the old-named file it replaced (and removed); ``replaced``: why an
-    unreadable cache file was ignored and replaced (``replace_unreadable`` only).
+    unreadable cache file was ignored and replaced (``replace_unreadable`` only);
+    ``dropped_cached``: stray dates dropped from the cache file as read (the stray-row policy;
+    the file is rewritten without them).
     """
 
     merge: MergeResult
@@ -51,11 +54,17 @@ class CacheUpdate:
     wrote: bool
     migrated_from: Path | None = None
     replaced: str | None = None
+    dropped_cached: tuple[pd.Timestamp, ...] = ()
 
     @property
     def frame(self) -> pd.DataFrame:
         """The merged daily frame."""
         return self.merge.frame
+
+    @property
+    def dropped(self) -> tuple[pd.Timestamp, ...]:
+        """Every stray date dropped (answer and cache file), increasing."""
+        return tuple(sorted(set(self.merge.dropped) | set(self.dropped_cached)))
 
 
 # --- pure core -------------------------------------------------------------------------------
@@ -122,12 +131,17 @@ def update_cache(
     with cache.lock(ticker, timeout, on_wait):
         legacy = cache.legacy_path(ticker)
         replaced = None
+        dropped_cached: tuple[pd.Timestamp, ...] = ()
         try:
-            on_disk = load_cache(legacy or cache.path(ticker), ticker)
+            rows = load_cache_rows(legacy or cache.path(ticker), ticker, calendar)
         except SourceError as exc:
             if not replace_unreadable:
                 raise
-            on_disk, replaced = None, str(exc)
+            rows, replaced = None, str(exc)
+        on_disk = None if rows is None else rows.frame
+        if rows is not None and rows.dropped:
+            dropped_cached = rows.dropped
+            force_write = True  # the file still holds them: rewrite it without
         known = known_sessions(on_disk, memory)
         answer = fresh(known) if callable(fresh) else fresh
         result = merge_update(known, answer, ticker, calendar)
@@ -140,7 +154,7 @@ def update_cache(
                 with contextlib.suppress(OSError):  # the new file is in place and wins anyway
                     legacy.unlink()
     return CacheUpdate(
-        result, cache.path(ticker), wrote, legacy if wrote else None, replaced
+        result, cache.path(ticker), wrote, legacy if wrote else None, replaced, dropped_cached
     )
 
 
@@ -191,6 +205,8 @@ def download(
     )
     if update.migrated_from is not None:
         console.print(f"{ticker}: moved the cache from its old name {update.migrated_from.name}")
+    if update.dropped:
+        console.print(f"warning: {stray_note(ticker, availability.calendar, update.dropped)}")
     if m.kept_cached:
         days = ", ".join(f"{s:%Y-%m-%d}" for s in m.kept_cached)
         console.print(f"{ticker}: invalid rows from {source} for {days}; kept the cached values")

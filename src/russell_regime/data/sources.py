@@ -4,12 +4,14 @@ Every source answers ``fetch(now, start=None)`` with a *normalised* frame in the
 layout (:func:`russell_regime.core.daily.normalize_daily`: columns, dates and numbers checked)
 holding only sessions whose bar is final and published at ``now``
 (``availability.available_at(session) <= now``, see :class:`core.calendar.Availability`).
-Every date of the answer must be a session of the source's exchange calendar, or the whole
-answer is rejected
-(DataValidationError naming the first bad date). Row values (NaN, inf, high < low, negative
-volume...) are judged by the merge (:func:`russell_regime.core.merge.merge_update`), which may keep
-the cached row of a session whose fresh row is bad; a bad row of a new session is an error
-there. A source never answers with an empty frame: nothing usable is a :class:`SourceError`.
+Dates on non-sessions of the source's exchange calendar follow the stray-row policy
+(:func:`russell_regime.core.daily.split_sessions`): an answer with too many (or adjacent) such
+rows is rejected whole (DataValidationError naming the first bad date); a few isolated ones
+are passed on, and the merge drops and names them (``MergeResult.dropped``). Row values
+(NaN, inf, high < low, negative volume...) are judged by the merge
+(:func:`russell_regime.core.merge.merge_update`), which may keep the cached row of a session
+whose fresh row is bad; a bad row of a new session is an error there. A source never
+answers with an empty frame: nothing usable is a :class:`SourceError`.
 
 Yahoo timestamps are midnight America/New_York, tz-aware. They are converted explicitly:
 ``tz_convert("America/New_York")`` -> must be midnight -> ``tz_localize(None)`` = session.
@@ -31,8 +33,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..core.calendar import NEW_YORK, Availability, check_sessions, to_utc
-from ..core.daily import normalize_daily, validate_daily
+from ..core.calendar import NEW_YORK, Availability, to_utc
+from ..core.daily import (
+    SessionRows,
+    normalize_daily,
+    split_sessions,
+    validate_daily,
+    validate_sessions,
+)
 from ..errors import ConfigError, SourceError
 
 if TYPE_CHECKING:
@@ -92,9 +100,10 @@ def normalize_yahoo(
     Accepts flat columns (``Ticker.history``) or ``(Price, Ticker)`` / ``(Ticker, Price)``
     MultiIndex columns (``yf.download``). Extra columns (Adj Close, Dividends, ...) are ignored.
     Raises SourceError for an empty answer, missing columns, all-NaN closes, a naive index or
-    an index not at New York midnight; DataValidationError for a date that is not a session
-    of ``availability.calendar`` (anywhere in the answer) or malformed columns/dates. Row
-    values are not judged here (see the module docstring).
+    an index not at New York midnight; DataValidationError for dates off
+    ``availability.calendar`` beyond the stray-row policy (a few isolated ones are kept for
+    the merge to drop) or malformed columns/dates. Row values are not judged here (see the
+    module docstring).
     """
     if not isinstance(raw, pd.DataFrame) or raw.empty:
         raise SourceError(ticker, "empty answer from Yahoo (unknown ticker or no data)")
@@ -110,7 +119,7 @@ def normalize_yahoo(
         | {c: prices[c].to_numpy() for c in (*_REQUIRED_YAHOO, "volume") if c in prices.columns}
     )
     frame = normalize_daily(frame, ticker)
-    availability.check_sessions(frame["session"], ticker)
+    split_sessions(frame, ticker, availability.calendar)  # refuses a series off the calendar
     return drop_unavailable(frame, ticker, now, availability)
 
 
@@ -205,17 +214,26 @@ def read_daily_file(path: Path, ticker: str, calendar: str | None = None) -> pd.
 
     Columns ``date`` (or ``session``), open, high, low, close[, volume]; other columns are
     ignored. Unknown suffix or unreadable file -> SourceError naming the path; bad content
-    (including tz-aware dates, and with ``calendar`` a date that is not one of its sessions)
-    -> DataValidationError.
+    (including tz-aware dates) -> DataValidationError. With ``calendar`` the stray-row policy
+    applies (:func:`read_daily_sessions`, which also names the dropped dates).
     """
-    return validate_daily(_read_file(path, ticker), ticker, calendar)
+    if calendar is None:
+        return validate_daily(_read_file(path, ticker), ticker)
+    return read_daily_sessions(path, ticker, calendar).frame
+
+
+def read_daily_sessions(path: Path, ticker: str, calendar: str) -> SessionRows:
+    """The file's validated rows on sessions of ``calendar`` and the stray dates dropped
+    (:func:`daily.validate_sessions`); errors as :func:`read_daily_file`."""
+    return validate_sessions(_read_file(path, ticker), ticker, calendar)
 
 
 def read_daily_rows(path: Path, ticker: str, calendar: str) -> pd.DataFrame:
-    """The file's rows normalised (:func:`daily.normalize_daily`), every date a session of
-    ``calendar``; row values are left to the merge. Errors as :func:`read_daily_file`."""
+    """The file's rows normalised (:func:`daily.normalize_daily`), refused when off
+    ``calendar`` beyond the stray-row policy (isolated stray rows are kept for the merge to
+    drop and name); row values are left to the merge. Errors as :func:`read_daily_file`."""
     frame = normalize_daily(_read_file(path, ticker), ticker)
-    check_sessions(frame["session"], ticker, calendar)
+    split_sessions(frame, ticker, calendar)
     return frame
 
 

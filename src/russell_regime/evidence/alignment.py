@@ -10,8 +10,11 @@
   candle's close), False before the first session.
 * :func:`class_gate_masks` — the gate per pair class on a candle grid from the russell
   parameters in effect (``{"btc_mode": ..., "eth_lookback": ...}``), optionally AND-ed with
-  confirmations (a required confirmation closes the gate; stale data is not modelled: the
-  evidence runs on history that covers the window).
+  confirmations. With a :class:`StaleModel` (the strategy's ``stale_policy`` and allowance)
+  staleness is modelled exactly as the strategy does (:mod:`..core.stalegate`: the index's
+  and each confirmation's own data end, required / optional), so the filter keeps the trades
+  the gated backtest takes; without one, stale data is not modelled (each candle sees the
+  last session's verdict: ``last_known``).
 * :func:`confirmed_events` — events of the Russell kinds that a confirmation also allows at
   the event's entry time, as kind ``<kind>+<key>`` (e.g. ``ath+vix``).
 """
@@ -26,18 +29,25 @@ import pandas as pd
 
 from ..core.align import gather, session_positions
 from ..core.gate import PAIR_CLASSES, daily_gate
+from ..core.refresh import stale_at_positions
+from ..core.stalegate import confirmation_under_policy, gate_under_policy
 from .multitest import PLACEBO_KINDS
 
 
 @dataclass(frozen=True)
 class ConfirmationSeries:
     """``is_open``: bool per own session (index = sessions); ``available_at``: UTC instant of
-    each of those sessions (same length, increasing); ``note``: how it was formed."""
+    each of those sessions (same length, increasing); ``note``: how it was formed;
+    ``required``: a stale one follows ``stale_policy`` (else counts as open);
+    ``calendar_ns``: sorted ``available_at`` of every calendar session with this series'
+    publication times (:meth:`Availability.times_ns`), needed to model its staleness."""
 
     key: str
     is_open: pd.Series
     available_at: pd.DatetimeIndex
     note: str = ""
+    required: bool = True
+    calendar_ns: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if len(self.is_open) != len(self.available_at):
@@ -64,6 +74,30 @@ def candle_states(
     return gather(np.asarray(values, dtype=bool), pos, False)
 
 
+@dataclass(frozen=True)
+class StaleModel:
+    """The strategy's staleness settings: ``policy`` (``stale_policy``), ``grace_minutes``
+    (``stale_grace_minutes``) and ``calendar_ns`` (the index's calendar ``available_at``
+    times, :meth:`Availability.times_ns`)."""
+
+    policy: str
+    grace_minutes: float
+    calendar_ns: np.ndarray
+
+
+def stale_candles(
+    available_at: pd.DatetimeIndex, calendar_ns: np.ndarray, grid: pd.DatetimeIndex,
+    timeframe: pd.Timedelta, grace_minutes: float,
+) -> np.ndarray:
+    """Per candle opening at ``grid``: the daily series with ``available_at`` is stale at the
+    candle's close (:func:`core.refresh.stale_at_positions`, the strategy's rule)."""
+    grid = pd.DatetimeIndex(grid)
+    step = pd.Timedelta(timeframe)
+    pos = session_positions(grid, step, available_at)
+    closes = (grid + step).as_unit("ns").asi8
+    return stale_at_positions(closes, pos, _ns(available_at), calendar_ns, grace_minutes)
+
+
 def class_gate_masks(
     daily: pd.DataFrame,
     available_at: pd.DatetimeIndex,
@@ -72,21 +106,39 @@ def class_gate_masks(
     timeframe: pd.Timedelta,
     confirmations: Iterable[ConfirmationSeries] = (),
     basis: str = "close",
+    stale: StaleModel | None = None,
 ) -> dict[str, np.ndarray]:
     """``{class: gate open on each candle}`` for the russell parameters ``gate`` (the
-    ``<class>_<threshold>`` names), AND-ed with every confirmation in ``confirmations``."""
+    ``<class>_<threshold>`` names), AND-ed with every confirmation in ``confirmations``;
+    with ``stale``, the stale policy applied as the strategy does (module doc; every
+    confirmation then needs its ``calendar_ns``)."""
     from ..adapter.params import GATE_PARAMS, gate_params
 
     extra = np.ones(len(grid), dtype=bool)
     for conf in confirmations:
-        extra &= candle_states(conf.is_open.to_numpy(dtype=bool), conf.available_at, grid,
-                               timeframe)
+        seen = candle_states(conf.is_open.to_numpy(dtype=bool), conf.available_at, grid,
+                             timeframe)
+        if stale is not None:
+            if conf.calendar_ns is None:
+                raise ValueError(f"confirmation {conf.key}: no calendar times to model "
+                                 "its staleness")
+            key_stale = stale_candles(conf.available_at, conf.calendar_ns, grid, timeframe,
+                                      stale.grace_minutes)
+            seen = confirmation_under_policy(seen, key_stale, stale.policy, conf.required)
+        extra &= seen
+    index_stale = None
+    if stale is not None:
+        index_stale = stale_candles(available_at, stale.calendar_ns, grid, timeframe,
+                                    stale.grace_minutes)
     out = {}
     for cls in PAIR_CLASSES:
         values = {spec.threshold: gate[f"{cls}_{spec.threshold}"] for spec in GATE_PARAMS}
         params = gate_params(values, basis)
         daily_open = daily_gate(daily, params)["gate_open"].to_numpy(dtype=bool)
-        out[cls] = candle_states(daily_open, available_at, grid, timeframe) & extra
+        index_open = candle_states(daily_open, available_at, grid, timeframe)
+        if index_stale is not None:
+            index_open = gate_under_policy(index_open, index_stale, stale.policy)
+        out[cls] = index_open & extra
     return out
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from .. import arguments as arg
 from ..config_file import caller_path
-from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES, Availability
+from ..core.calendar import DEFAULT_CALENDAR, DEFAULT_PUBLICATION_LAG_MINUTES, Availability
+from ..core.daily import stray_note
 from ..core.gate import GateParams
-from ..data.sources import read_daily_file
-from ..errors import ConfigError
+from ..data.sources import read_daily_sessions
+from ..errors import ConfigError, DataValidationError, SourceError
 from .alignment import ConfirmationSeries
 from .events import DEFAULT_GAP
 
@@ -34,32 +37,47 @@ def default_data_dir() -> Path:
 
 
 def data_options(parser: argparse.ArgumentParser) -> None:
+    """``--data``."""
     parser.add_argument(
-        "--data", type=Path, default=None,
+        "--data", type=arg.existing_folder, default=None,
         help="shared data folder with index/ and binance/ (default $R2K_SHARED_DATA, else "
         "../shared/data from here)",
     )
 
 
+SESSIONS = f"sessions, 1..{arg.MAX_SESSIONS}"
+
+
 def threshold_options(parser: argparse.ArgumentParser) -> None:
+    """The gate's thresholds, de-clustering, publication lag and index file (bounds as the
+    core checks them; argparse refuses anything else with one line)."""
     d = GateParams()
-    parser.add_argument("--lookback", type=int, nargs="+", default=[252, 756],
-                        help="resistance lookbacks in sessions (default 252 756)")
-    parser.add_argument("--margin", type=float, default=d.margin, help="breakout margin")
-    parser.add_argument("--tolerance", type=float, default=d.tolerance, help="retest tolerance")
-    parser.add_argument("--window", type=int, default=d.window, help="retest window, sessions")
-    parser.add_argument("--expiry", type=int, default=d.expiry, help="support expiry, sessions")
+    sessions = arg.int_in(1, arg.MAX_SESSIONS, "a whole number of sessions")
+    parser.add_argument("--lookback", type=sessions, nargs="+", default=[252, 756],
+                        help=f"resistance lookbacks in {SESSIONS} (default 252 756)")
+    parser.add_argument("--margin", type=arg.fraction, default=d.margin,
+                        help="breakout margin, a fraction in [0, 1)")
+    parser.add_argument("--tolerance", type=arg.fraction, default=d.tolerance,
+                        help="retest tolerance, a fraction in [0, 1)")
+    parser.add_argument("--window", type=sessions, default=d.window,
+                        help=f"retest window, {SESSIONS}")
+    parser.add_argument("--expiry", type=sessions, default=d.expiry,
+                        help=f"support expiry, {SESSIONS}")
     parser.add_argument("--basis", choices=("close", "high"), default=d.basis)
-    parser.add_argument("--gap", type=int, default=DEFAULT_GAP,
+    parser.add_argument("--gap", type=arg.int_in(0, arg.MAX_SESSIONS, "a whole number of "
+                        "sessions"), default=DEFAULT_GAP,
                         help="de-clustering: an event within GAP sessions of the previous one "
-                        f"is the same episode (default {DEFAULT_GAP})")
-    parser.add_argument("--lag", type=float, default=DEFAULT_PUBLICATION_LAG_MINUTES,
-                        help="publication lag after the NYSE close, minutes")
+                        f"is the same episode (0..{arg.MAX_SESSIONS}; default {DEFAULT_GAP})")
+    parser.add_argument("--lag", type=arg.float_in(0, arg.MAX_LAG_MINUTES, what="number of "
+                        "minutes"), default=DEFAULT_PUBLICATION_LAG_MINUTES,
+                        help="publication lag after the NYSE close, minutes "
+                        f"(0..{arg.MAX_LAG_MINUTES})")
     parser.add_argument("--ticker-file", default="index/RUT.csv",
                         help="index file inside --data (default index/RUT.csv)")
 
 
 def confirmation_options(parser: argparse.ArgumentParser) -> None:
+    """``--confirm`` and each confirmation's rule options (bounds as the core checks them)."""
     from ..core.confirmations import (
         LEAD_RULES,
         VALUE_RULES,
@@ -71,75 +89,111 @@ def confirmation_options(parser: argparse.ArgumentParser) -> None:
     )
 
     vix, lead, value, flows = VixParams(), LeadParams(), ValueParams(), FlowsParams()
+    window = arg.int_in(1, arg.MAX_SESSIONS, "a whole number of sessions")
     parser.add_argument(
         "--confirm", nargs="*", choices=("vix", "lead", "value", "flows"),
         default=list(DEFAULT_CONFIRM),
         help="confirmations measured as <kind>+<key> (default: vix lead value; flows needs "
         "--flows-file: the shared data hold no ETF flows history); none: --confirm")
     parser.add_argument("--vix-rule", choices=VIX_RULES, default=vix.rule)
-    parser.add_argument("--vix-level", type=float, default=vix.level)
-    parser.add_argument("--vix-window", type=int, default=vix.window)
+    parser.add_argument("--vix-level", type=arg.float_in(0, low_open=True), default=vix.level,
+                        help="VIX level, > 0")
+    parser.add_argument("--vix-window", type=window, default=vix.window, help=SESSIONS)
     parser.add_argument("--lead-rule", choices=LEAD_RULES, default=lead.rule,
                         help="small caps leading: RUT/SPX ratio rule")
-    parser.add_argument("--lead-window", type=int, default=lead.window)
+    parser.add_argument("--lead-window", type=window, default=lead.window, help=SESSIONS)
     parser.add_argument("--value-rule", choices=VALUE_RULES, default=value.rule,
                         help="value vs core: IWN near its high, or the IWN/IWM ratio")
-    parser.add_argument("--value-tolerance", type=float, default=value.tolerance)
-    parser.add_argument("--value-window", type=int, default=value.window)
-    parser.add_argument("--flows-file", type=Path, default=None,
+    parser.add_argument("--value-tolerance", type=arg.fraction, default=value.tolerance,
+                        help="a fraction in [0, 1)")
+    parser.add_argument("--value-window", type=window, default=value.window, help=SESSIONS)
+    parser.add_argument("--flows-file", type=arg.existing_file, default=None,
                         help="daily flows CSV (date,flow; one row per NYSE session) for "
                         "--confirm flows")
-    parser.add_argument("--flows-window", type=int, default=flows.window)
-    parser.add_argument("--flows-threshold", type=float, default=flows.threshold)
+    parser.add_argument("--flows-window", type=window, default=flows.window, help=SESSIONS)
+    parser.add_argument("--flows-threshold", type=arg.float_in(), default=flows.threshold,
+                        help="a finite number (currency units of the flows)")
 
 
 def load_confirmations(
     args: argparse.Namespace, root: Path, lag: float | None = None
 ) -> tuple[ConfirmationSeries, ...]:
-    """Load and evaluate each ``--confirm`` series from ``<data>/index`` (or --flows-file)."""
+    """Load and evaluate each ``--confirm`` series from ``<data>/index`` (or --flows-file);
+    any failure (bad rule parameter, series refused) stops: see :func:`load_confirmation`."""
+    return tuple(load_confirmation(args, root, key, lag)
+                 for key in dict.fromkeys(args.confirm or ()))
+
+
+def load_confirmation(
+    args: argparse.Namespace, root: Path, key: str, lag: float | None = None
+) -> ConfirmationSeries:
+    """One ``--confirm`` series. A bad rule parameter is a ConfigError; a series that cannot
+    be read or is refused (off the calendar beyond the stray-row policy) is the
+    DataValidationError / SourceError naming it (callers may skip only what uses it)."""
     from ..core import confirmations as cf
 
     lag = args.lag if lag is None else lag
-    out = []
     try:
-        for key in dict.fromkeys(args.confirm or ()):
-            if key == "vix":
-                params = cf.VixParams(args.vix_rule, args.vix_level, args.vix_window)
-                is_open = cf.vix_open(read_index(root, "VIX", "^VIX"), params)
-                avail = Availability(lag_minutes=lag, close_offset_minutes=VIX_CLOSE_OFFSET)
-                note = f"^VIX {params.rule} (level {params.level:g}, window {params.window})"
-            elif key == "lead":
-                params = cf.LeadParams(args.lead_rule, args.lead_window)
-                is_open = cf.lead_open(read_index(root, "RUT", "^RUT"),
-                                       read_index(root, "SPX", "^SPX"), params)
-                avail = Availability(lag_minutes=lag)
-                note = f"^RUT/^SPX {params.rule} (window {params.window})"
-            elif key == "value":
-                params = cf.ValueParams(args.value_rule, args.value_tolerance, args.value_window)
-                core = None if params.rule == "high" else read_index(root, "IWM", "IWM")
-                is_open = cf.value_open(read_index(root, "IWN", "IWN"), core, params)
-                avail = Availability(lag_minutes=lag)
-                note = (f"IWN {params.rule} (tolerance {params.tolerance:g}, window "
-                        f"{params.window})" + ("" if core is None else " vs IWM"))
-            else:
-                if args.flows_file is None:
-                    raise ConfigError("--confirm flows needs --flows-file (date,flow CSV): the "
-                                      "shared data hold no ETF flows or shares-outstanding "
-                                      "history, and none is made up")
-                params = cf.FlowsParams(args.flows_window, args.flows_threshold)
-                path = caller_path(args.flows_file)
-                flows = cf.validate_flows(pd.read_csv(path), "flows", "XNYS")
-                is_open = cf.flows_open(flows, params)
-                avail = Availability(lag_minutes=lag)
-                note = f"flows {path.name} (window {params.window}, > {params.threshold:g})"
-            out.append(ConfirmationSeries(key, is_open, avail.available_at(is_open.index), note))
+        if key == "vix":
+            params = cf.VixParams(args.vix_rule, args.vix_level, args.vix_window)
+        elif key == "lead":
+            params = cf.LeadParams(args.lead_rule, args.lead_window)
+        elif key == "value":
+            params = cf.ValueParams(args.value_rule, args.value_tolerance, args.value_window)
+        else:
+            params = cf.FlowsParams(args.flows_window, args.flows_threshold)
     except ValueError as exc:  # a bad rule parameter: one line naming it
         raise ConfigError(str(exc)) from exc
-    return tuple(out)
+    if key == "vix":
+        is_open = cf.vix_open(read_index(root, "VIX", "^VIX"), params)
+        avail = Availability(lag_minutes=lag, close_offset_minutes=VIX_CLOSE_OFFSET)
+        note = f"^VIX {params.rule} (level {params.level:g}, window {params.window})"
+    elif key == "lead":
+        is_open = cf.lead_open(read_index(root, "RUT", "^RUT"),
+                               read_index(root, "SPX", "^SPX"), params)
+        avail = Availability(lag_minutes=lag)
+        note = f"^RUT/^SPX {params.rule} (window {params.window})"
+    elif key == "value":
+        core = None if params.rule == "high" else read_index(root, "IWM", "IWM")
+        is_open = cf.value_open(read_index(root, "IWN", "IWN"), core, params)
+        avail = Availability(lag_minutes=lag)
+        note = (f"IWN {params.rule} (tolerance {params.tolerance:g}, window "
+                f"{params.window})" + ("" if core is None else " vs IWM"))
+    else:
+        if args.flows_file is None:
+            raise ConfigError("--confirm flows needs --flows-file (date,flow CSV): the "
+                              "shared data hold no ETF flows or shares-outstanding "
+                              "history, and none is made up")
+        path = caller_path(args.flows_file)
+        try:
+            flows = cf.validate_flows(pd.read_csv(path), "flows", DEFAULT_CALENDAR)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, DataValidationError):
+                raise
+            raise SourceError("flows", f"cannot read {path}: {type(exc).__name__}: {exc}") \
+                from exc
+        is_open = cf.flows_open(flows, params)
+        avail = Availability(lag_minutes=lag)
+        note = f"flows {path.name} (window {params.window}, > {params.threshold:g})"
+    return ConfirmationSeries(key, is_open, avail.available_at(is_open.index), note)
+
+
+_WARNED: set[Path] = set()  # files whose dropped stray rows were reported in this process
+
+
+def read_series(path: Path, ticker: str, calendar: str = DEFAULT_CALENDAR) -> pd.DataFrame:
+    """The validated daily series of ``path`` on sessions of ``calendar``: stray rows dropped
+    by the stray-row policy and named in one ``warning:`` line on stderr (once per file);
+    a series off the calendar is DataValidationError naming the first bad date."""
+    rows = read_daily_sessions(path, ticker, calendar)
+    if rows.dropped and Path(path) not in _WARNED:
+        _WARNED.add(Path(path))
+        print(f"warning: {stray_note(ticker, calendar, rows.dropped)} ({path})", file=sys.stderr)
+    return rows.frame
 
 
 def read_index(root: Path, name: str, ticker: str) -> pd.DataFrame:
-    return read_daily_file(root / "index" / f"{name}.csv", ticker)
+    return read_series(root / "index" / f"{name}.csv", ticker)
 
 
 def gate_params_of(args: argparse.Namespace) -> GateParams:
@@ -155,7 +209,7 @@ def data_dir(args: argparse.Namespace) -> Path:
 
 
 def load_index(root: Path, relative: str, ticker: str, availability: Availability):
-    daily = read_daily_file(root / relative, ticker)
+    daily = read_series(root / relative, ticker, availability.calendar)
     return daily, availability.available_at(daily["session"])
 
 

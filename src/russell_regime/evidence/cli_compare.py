@@ -9,17 +9,19 @@ import json
 import shutil
 import tempfile
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
 
+from .. import arguments as arg
 from ..config_file import caller_path, default_config_path
 from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES
-from ..data.sources import read_daily_file
-from ..errors import ConfigError
+from ..errors import ConfigError, DataValidationError, SourceError
 from . import cli_common as common
 from .cli_common import DEFAULT_OUT
 from .compare import (
+    BUY_AND_HOLD,
     COMPARE_COLUMNS,
     UNGATED,
     evaluate_runs,
@@ -57,33 +59,53 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
         "rolling training windows and report only the out-of-sample windows.",
     )
     common.data_options(p)
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+    p.add_argument("--out", type=arg.folder, default=DEFAULT_OUT,
                    help=f"output folder (default {DEFAULT_OUT} here)")
     p.add_argument("--config", type=Path, default=None,
                    help="freqtrade config (default: config.json here, else the shipped "
                    "example config)")
-    p.add_argument("--timerange", default=DEFAULT_TIMERANGE,
-                   help=f"YYYYMMDD-YYYYMMDD (default {DEFAULT_TIMERANGE})")
+    p.add_argument("--timerange", type=_timerange, default=DEFAULT_TIMERANGE,
+                   help=f"YYYYMMDD-YYYYMMDD, end after start (default {DEFAULT_TIMERANGE})")
     p.add_argument("--pairs", nargs="+", default=None,
                    help="base currencies (default: the config's whitelist)")
     p.add_argument("--strategy", default=STRATEGY,
                    help=f"a strategy using RussellGateMixin (default {STRATEGY})")
-    p.add_argument("--strategy-path", type=Path, default=None,
+    p.add_argument("--strategy-path", type=arg.existing_folder, default=None,
                    help="folder freqtrade searches for --strategy first (default: the shipped "
                    "example strategy's folder); relative to the caller's folder")
     p.add_argument("--walk-forward", action="store_true", help="walk-forward hyperopt mode")
-    p.add_argument("--train-months", type=int, default=12)
-    p.add_argument("--test-months", type=int, default=6)
-    p.add_argument("--epochs", type=int, default=30, help="hyperopt epochs per window")
+    months = arg.int_in(1, arg.MAX_MONTHS, "a whole number of months")
+    p.add_argument("--train-months", type=months, default=12,
+                   help=f"walk-forward training window, 1..{arg.MAX_MONTHS} months (default 12)")
+    p.add_argument("--test-months", type=months, default=6,
+                   help=f"walk-forward test window, 1..{arg.MAX_MONTHS} months (default 6)")
+    p.add_argument("--epochs", type=arg.int_in(1, arg.MAX_EPOCHS), default=30,
+                   help=f"hyperopt epochs per window, 1..{arg.MAX_EPOCHS} (default 30)")
     p.add_argument("--loss", default="SharpeHyperOptLoss", help="hyperopt loss class")
-    p.add_argument("--seed", type=int, default=7,
-                   help="hyperopt random state (window i: +i) and random-gate seed")
-    p.add_argument("--random-gates", type=int, default=500,
-                   help="same-exposure random gates of the control (0: no control; default 500)")
+    p.add_argument("--seed", type=arg.int_in(0, arg.MAX_SEED), default=7,
+                   help="hyperopt random state (window i: +i) and random-gate seed, "
+                   f"0..{arg.MAX_SEED}")
+    p.add_argument("--random-gates", type=arg.int_in(0, arg.MAX_RANDOM_GATES), default=500,
+                   help=f"same-exposure random gates of the control, 0..{arg.MAX_RANDOM_GATES}"
+                   " (0: no control; default 500): p_random's resolution is then 1e-4 and the "
+                   "Monte-Carlo error of a percentile under 0.5 points; more would only cost "
+                   "time (about 0.5 ms per gate and row on 7 years of 1h candles)")
     common.confirmation_options(p)
     p.add_argument("--no-plots", action="store_true", help="no PNG plot")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
     p.set_defaults(func=_run_compare)
+
+
+def _timerange(text: str) -> str:
+    """``--timerange`` read by :func:`.compare.parse_timerange` (both ends, end after start);
+    returned as given."""
+    try:
+        parse_timerange(text)
+    except ConfigError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a timerange (allowed: YYYYMMDD-YYYYMMDD, end after start)"
+        ) from None
+    return text
 
 
 def _run_compare(args: argparse.Namespace) -> int:
@@ -148,9 +170,17 @@ def _confirmation_section(args: argparse.Namespace, root: Path) -> dict[str, dic
 def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
     from .backtest import GATE_OFF, ft_config, load_candles, run_backtest, timerange
 
-    # a bad --confirm fails before any backtest
-    common.load_confirmations(args, root, DEFAULT_PUBLICATION_LAG_MINUTES)
-    section = _confirmation_section(args, root)
+    # a bad --confirm parameter fails before any backtest; a confirmation series that cannot
+    # be loaded stops only the run that uses it (the table says why it is missing)
+    failed: dict[str, str] = {}
+    for key in dict.fromkeys(args.confirm or ()):
+        try:
+            common.load_confirmation(args, root, key, DEFAULT_PUBLICATION_LAG_MINUTES)
+        except (DataValidationError, SourceError) as exc:
+            failed[key] = str(exc)
+            console.print(f"warning: gated+{key} not run: {exc}")
+    section = {key: value for key, value in _confirmation_section(args, root).items()
+               if key not in failed}
     config = ft_config(root, work / "ft", timerange(start, end), pairs,
                        strategy=args.strategy, strategy_path=args.strategy_path,
                        regime={"confirmations": section} if section else None,
@@ -181,12 +211,17 @@ def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
     candles = load_candles(root, pairs)
     table, curves = evaluate_runs(runs, candles, float(config["dry_run_wallet"]),
                                   float(config.get("fee") or 0.001))
+    table = with_run_notes(table, run_notes(config, list(section), gated.start, gated.end),
+                           failed)
     title = (f"{gated.strategy} {start:%Y-%m-%d}..{end:%Y-%m-%d}, {len(pairs)} pairs, "
              f"{config['timeframe']}")
     note = gate_note(dict(gated.gate))
-    print_table(console, table, title, COMPARE_COLUMNS)
+    print_table(console, table, title, TABLE_COLUMNS)
     console.print(note)
-    md = f"# Compare\n\n{title}\n\n{note}\n\n" + to_markdown(table, COMPARE_COLUMNS)
+    for line in table["note"]:
+        if line:
+            console.print(f"warning: {line}")
+    md = f"# Compare\n\n{title}\n\n{note}\n\n" + to_markdown(table, TABLE_COLUMNS)
     equity = pd.DataFrame(curves)
     frames = [r.trades.assign(run=n) for n, r in runs.items()]
     # a run without trades takes no part in the dtypes (pandas 2 warns that 3 would let it)
@@ -207,8 +242,87 @@ def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
     console.print("wrote " + ", ".join(str(p) for p in written))
 
 
+TABLE_COLUMNS = (*COMPARE_COLUMNS, "note")
+_CONFIRMATION_EFFECT = {"block_entries": "entries blocked", "ignore_gate": "counts as open",
+                        "last_known": "keeps its last verdict"}
+
+
+def _series_states(settings, keys: list[str]) -> dict[str, list[tuple[str, object, object]]]:
+    """Per run part (``"index"`` and each confirmation key): ``(name, last session, stale
+    from)`` of each daily series, loaded as the strategy loads them (offline)."""
+    from ..adapter.confirm import Confirmation, FlowsFile
+    from ..adapter.provider import RegimeProvider
+    from ..core.stalegate import stale_from
+
+    grace = settings.stale_grace_minutes
+    provider = RegimeProvider(settings)
+    provider.load_offline()
+    last = provider.daily["session"].iloc[-1]
+    out = {"index": [(settings.ticker, last, stale_from(last, settings.availability, grace))]}
+    for key in keys:
+        confirmation = Confirmation(settings, settings.confirmations[key])
+        confirmation.load_offline()
+        rows = []
+        for ticker, series in confirmation.series.items():
+            daily = series.daily
+            last = pd.Timestamp(daily["session"].iloc[-1]) if len(daily) else None
+            name = f"{ticker} ({key})" if not isinstance(series, FlowsFile) else f"flows ({key})"
+            rows.append((name, last, stale_from(last, confirmation.availability, grace)))
+        out[key] = rows
+    return out
+
+
+def run_notes(config: dict, keys: list[str], start: pd.Timestamp, end: pd.Timestamp
+              ) -> dict[str, str]:
+    """Per run name of the compare table: the series it uses that are stale inside
+    ``[start, end)``, each named with its last session and the instant it became stale, and
+    what the stale policy makes of it ("" when none)."""
+    from ..core.refresh import POLICY_EFFECT
+    from ..core.stalegate import stale_series_note
+    from ..settings import settings_from_config
+
+    settings = settings_from_config(config)
+    states = _series_states(settings, keys)
+    policy = settings.stale_policy
+    effect = POLICY_EFFECT.get(policy, "entries blocked")
+
+    def stale_parts(part: str) -> list[str]:
+        return [stale_series_note(name, last, since) for name, last, since in states[part]
+                if since is not None and since < end]
+
+    index = stale_parts("index")
+    base = f"stale: {'; '.join(index)} ({effect}, stale_policy {policy})" if index else ""
+    notes = {"gated": base, UNGATED: base}
+    for key in keys:
+        parts = stale_parts(key)
+        conf = settings.confirmations[key]
+        how = (f"{_CONFIRMATION_EFFECT.get(policy, 'entries blocked')}, stale_policy {policy}"
+               if conf.required else "optional: counts as open while stale")
+        text = f"stale: {'; '.join(parts)} ({how})" if parts else ""
+        notes[f"gated+{key}"] = "; ".join(filter(None, [base, text]))
+    return notes
+
+
+def with_run_notes(table: pd.DataFrame, notes: dict[str, str], failed: dict[str, str]
+                   ) -> pd.DataFrame:
+    """The compare table with a ``note`` column (stale series per run, see :func:`run_notes`)
+    and a row per confirmation run that could not be loaded, saying why (pure)."""
+    table = table.copy()
+    gated_name = table["run"].iloc[0] if len(table) else "gated"
+    keyed = {gated_name: notes.get("gated", ""), **notes}
+    table["note"] = [keyed.get(run, "") for run in table["run"]]
+    missing = pd.DataFrame([{"run": f"gated+{key}", "note": f"not run: {why}"}
+                            for key, why in failed.items()])
+    if missing.empty:
+        return table
+    buy_and_hold = table["run"] == BUY_AND_HOLD
+    parts = [table[~buy_and_hold], missing.reindex(columns=table.columns), table[buy_and_hold]]
+    return pd.concat([p for p in parts if len(p)], ignore_index=True)
+
+
 CONTROL_COLUMNS = ("gate", "metric", "real", "random_mean", "random_median", "random_p05",
-                   "random_p95", "percentile", "p_random", "n_random", "exposure")
+                   "random_p95", "percentile", "p_random", "n_random", "n_undefined",
+                   "exposure")  # n_undefined: random gates without a value (no kept trade)
 
 
 def _control_display(table: pd.DataFrame) -> pd.DataFrame:
@@ -220,6 +334,7 @@ def _control_display(table: pd.DataFrame) -> pd.DataFrame:
     out["p_random"] = [f"{v:.3f}" if pd.notna(v) else "–" for v in table["p_random"]]
     out["exposure"] = [f"{100 * v:.1f}%" for v in table["exposure"]]
     out["n_random"] = table["n_random"].astype(str)
+    out["n_undefined"] = table["n_undefined"].astype(str)
     return out
 
 
@@ -230,25 +345,21 @@ def _random_gate_control(args, root, config, runs, out, console) -> list[Path]:
 
     from ..core.gate import pair_class
     from ..settings import settings_from_config
-    from .alignment import class_gate_masks
     from .random_gate import ControlInput, gate_control
 
     t = time.monotonic()
     settings = settings_from_config(config)
-    availability = settings.availability
-    daily = read_daily_file(Path(settings.path), settings.ticker)
-    avail = availability.available_at(daily["session"])
     gated_name = next(iter(runs))
     gated, ungated = runs[gated_name], runs[UNGATED]
     timeframe = pd.Timedelta(seconds=timeframe_to_seconds(config["timeframe"]))
     grid = pd.date_range(ungated.start, ungated.end - timeframe, freq=timeframe)
     classes = {p: pair_class(p) for p in config["exchange"]["pair_whitelist"]}
-    confirmations = common.load_confirmations(args, root, settings.publication_lag_minutes)
+    keys = [key for key in settings.enabled_confirmations if f"gated+{key}" in runs]
+    confirmations = tuple(strategy_confirmation(settings, key) for key in keys)
     variants = {"gate": ()} | {f"gate+{c.key}": (c,) for c in confirmations}
     summaries, draws = [], []
     for label, confs in variants.items():
-        masks = class_gate_masks(daily, avail, dict(gated.gate), grid, timeframe, confs,
-                                 settings.price_basis)
+        masks = strategy_masks(settings, dict(gated.gate), grid, timeframe, confs)
         inp = ControlInput(grid, masks, ungated.trades, classes, timeframe, args.random_gates,
                            args.seed)
         summary, drawn = gate_control(inp, label)
@@ -279,6 +390,45 @@ def _random_gate_control(args, root, config, runs, out, console) -> list[Path]:
     return write_outputs(out, {"compare_random_gates": table,
                                "compare_random_draws": pd.concat(draws, ignore_index=True)},
                          md, "compare_random_gates.md")
+
+
+def strategy_confirmation(settings, key: str):
+    """Confirmation ``key`` exactly as the strategy sees it (:class:`adapter.confirm.
+    Confirmation`: its series loaded offline, sessions every series has, its publication
+    times, its configured rule, required or not) as an :class:`.alignment.ConfirmationSeries`
+    whose staleness can be modelled."""
+    from ..adapter.confirm import Confirmation
+    from .alignment import ConfirmationSeries
+
+    confirmation = Confirmation(settings, settings.confirmations[key])
+    confirmation.load_offline()
+    params = confirmation.conf.params
+    is_open = pd.Series(confirmation.open(params), index=confirmation.sessions)
+    shown = ", ".join(f"{f.name} {getattr(params, f.name)}" for f in fields(params))
+    return ConfirmationSeries(
+        key, is_open, confirmation.available_at,
+        f"{'/'.join(confirmation.series)} ({shown}; "
+        f"{'required' if confirmation.conf.required else 'optional'})",
+        required=confirmation.conf.required,
+        calendar_ns=confirmation.availability.times_ns(),
+    )
+
+
+def strategy_masks(settings, gate: dict, grid: pd.DatetimeIndex, timeframe: pd.Timedelta,
+                   confirmations=()) -> dict:
+    """The gate per pair class on ``grid`` as the strategy applies it in a backtest: the index
+    as the strategy loads it, the russell parameters ``gate``, every confirmation in
+    ``confirmations`` (:func:`strategy_confirmation`) and the stale policy with the staleness
+    of every series (:class:`.alignment.StaleModel`)."""
+    from ..adapter.provider import RegimeProvider
+    from .alignment import StaleModel, class_gate_masks
+
+    provider = RegimeProvider(settings)
+    provider.load_offline()
+    stale = StaleModel(settings.stale_policy, settings.stale_grace_minutes,
+                       settings.availability.times_ns())
+    return class_gate_masks(provider.daily, provider.available_at, gate, grid, timeframe,
+                            confirmations, settings.price_basis, stale)
 
 
 def _ungated() -> dict[str, object]:

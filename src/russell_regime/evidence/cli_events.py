@@ -4,12 +4,15 @@ event study (:mod:`.events`, :mod:`.study`), then tables, markdown, plots and pr
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import time
 from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
 
+from .. import arguments as arg
 from ..config_file import caller_path
 from ..core.calendar import Availability
 from . import cli_common as common
@@ -41,12 +44,16 @@ def _add_events(subparsers: argparse._SubParsersAction) -> None:
     common.data_options(p)
     common.threshold_options(p)
     common.confirmation_options(p)
-    p.add_argument("--since", default="2017-01-01",
-                   help="first session to list (default 2017-01-01; 'all' for every session)")
-    p.add_argument("--until", default=None, help="last session to list")
+    p.add_argument("--since", type=arg.iso_date_or_all, default="2017-01-01",
+                   help="first session to list, YYYY-MM-DD (default 2017-01-01; 'all' for "
+                   "every session)")
+    p.add_argument("--until", type=arg.iso_date, default=None,
+                   help="last session to list, YYYY-MM-DD, not before --since")
     p.add_argument("--raw", action="store_true", help="every raw event, no de-clustering")
-    p.add_argument("--csv", type=Path, default=None, help="also write the list to this CSV")
+    p.add_argument("--csv", type=arg.output_file, default=None,
+                   help="also write the list to this CSV")
     p.set_defaults(func=_run_events)
+    arg.add_check(p, arg.ordered("--since", "--until", strict=False))
 
 
 def _run_events(args: argparse.Namespace) -> int:
@@ -77,13 +84,30 @@ def _run_events(args: argparse.Namespace) -> int:
     print_table(console, shown.astype({"close": str, "level": str, "n_raw": str}), title, cols)
     counts = events.groupby("kind").size()
     console.print("counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if not len(events):
+        console.print(_no_events_line(daily, since, until, args.ticker_file))
     for conf in confirmations:
         console.print(f"+{conf.key}: {conf.note}, open at the entry candle")
     if args.csv:
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        events.to_csv(args.csv, index=False)
-        console.print(f"wrote {args.csv}")
+        path = caller_path(args.csv)
+        if path.parent.exists() and not path.parent.is_dir():  # mkdir says "File exists"
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        events.to_csv(path, index=False)
+        console.print(f"wrote {path}")
     return 0
+
+
+def _no_events_line(daily: pd.DataFrame, since: pd.Timestamp | None,
+                    until: pd.Timestamp | None, ticker_file: str) -> str:
+    """One line saying why the event list is empty: the period against the file's sessions."""
+    first, last = pd.Timestamp(daily["session"].iloc[0]), pd.Timestamp(daily["session"].iloc[-1])
+    period = (f"{'the first session' if since is None else f'{since:%Y-%m-%d}'}.."
+              f"{'the last session' if until is None else f'{until:%Y-%m-%d}'}")
+    span = f"{ticker_file} holds sessions {first:%Y-%m-%d}..{last:%Y-%m-%d}"
+    if (since is not None and since > last) or (until is not None and until < first):
+        return f"no events: {period} lies outside the index data ({span})"
+    return f"no events in {period} with these thresholds ({span})"
 
 
 # --- event study -----------------------------------------------------------------------------
@@ -101,24 +125,34 @@ def _add_event_study(subparsers: argparse._SubParsersAction) -> None:
     common.data_options(p)
     common.threshold_options(p)
     common.confirmation_options(p)
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    p.add_argument("--out", type=arg.folder, default=DEFAULT_OUT, help="output folder")
     p.add_argument("--pairs", nargs="+", default=list(DEFAULT_PAIRS), help="base currencies")
-    p.add_argument("--horizons", type=int, nargs="+", default=[7, 30, 90, 180, 365],
-                   help="horizons in days")
-    p.add_argument("--start", default=None, help="first start time considered (UTC date)")
-    p.add_argument("--end", default=None, help="last start time considered (UTC date)")
-    p.add_argument("--seed", type=int, default=7, help="seed of every random draw")
-    p.add_argument("--reps", type=int, default=2000, help="bootstrap replicates")
-    p.add_argument("--draws", type=int, default=5000, help="random-date placebo draws")
-    p.add_argument("--level", type=float, default=0.90, help="confidence level of the CI")
-    p.add_argument("--block", type=int, default=None,
-                   help="bootstrap block length in sessions (default: the horizon in sessions)")
-    p.add_argument("--at", nargs="*", default=[],
+    p.add_argument("--horizons", type=arg.int_in(1, arg.MAX_HORIZON_DAYS, "a whole number of "
+                   "days"), nargs="+", default=[7, 30, 90, 180, 365],
+                   help=f"horizons in days, 1..{arg.MAX_HORIZON_DAYS}")
+    p.add_argument("--start", type=arg.iso_date, default=None,
+                   help="first start time considered (UTC date YYYY-MM-DD)")
+    p.add_argument("--end", type=arg.iso_date, default=None,
+                   help="last start time considered (UTC date YYYY-MM-DD, after --start)")
+    p.add_argument("--seed", type=arg.int_in(0, arg.MAX_SEED), default=7,
+                   help=f"seed of every random draw, 0..{arg.MAX_SEED}")
+    p.add_argument("--reps", type=arg.int_in(1, arg.MAX_RESAMPLES), default=2000,
+                   help=f"bootstrap replicates, 1..{arg.MAX_RESAMPLES}")
+    p.add_argument("--draws", type=arg.int_in(1, arg.MAX_RESAMPLES), default=5000,
+                   help=f"random-date placebo draws, 1..{arg.MAX_RESAMPLES}")
+    p.add_argument("--level", type=arg.float_in(0, 1, low_open=True, high_open=True),
+                   default=0.90, help="confidence level of the CI, between 0 and 1")
+    p.add_argument("--block", type=arg.int_in(1, arg.MAX_SESSIONS, "a whole number of "
+                   "sessions"), default=None,
+                   help=f"bootstrap block length in sessions, 1..{arg.MAX_SESSIONS} "
+                   "(default: the horizon in sessions)")
+    p.add_argument("--at", type=arg.iso_date, nargs="*", default=[],
                    help="also report the forward returns after these sessions (YYYY-MM-DD)")
     p.add_argument("--no-spx", action="store_true", help="skip the S&P 500 ATH placebo")
     p.add_argument("--no-plots", action="store_true", help="no PNG plots")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
     p.set_defaults(func=_run_event_study)
+    arg.add_check(p, arg.ordered("--start", "--end"))
 
 
 def _run_event_study(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from ..arguments import run_checks
 from ..errors import RegimeError
 from .cli_common import default_data_dir
 from .cli_compare import add_compare_command
@@ -49,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="russell_regime evidence")
     add_evidence_commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
     args = parser.parse_args(argv)
+    run_checks(args)
     try:
         return int(args.func(args))
     except RegimeError as exc:

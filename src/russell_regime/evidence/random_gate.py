@@ -22,6 +22,13 @@ independent), ``profit_per_1k_open`` = profit per 1000 open pair-candles (the ga
 equal for every random gate by construction), ``profit_per_1k_in_trade`` = profit per 1000
 hours spent in the kept trades. ``percentile`` = share of random gates below the real gate
 (ties count half) x 100; ``p_random`` = one-sided ``(1 + #random >= real) / (1 + n)``.
+
+A metric can be undefined for a gate: ``profit_per_1k_in_trade`` of a gate that keeps no trade
+(no hours in trades: 0/0). Such random gates are left out of that metric's distribution (a rate
+of a gate that never trades is not 0, it does not exist), so ``n_random`` (the random gates
+compared) can be below the gates drawn; ``n_undefined`` counts the ones left out
+(``n_random + n_undefined`` = the gates drawn). Few trades and a gate open in few long spells
+make this common: most random placements of those spells then miss every trade.
 """
 
 from __future__ import annotations
@@ -132,7 +139,8 @@ def gate_control(inp: ControlInput, label: str = "gate") -> tuple[pd.DataFrame, 
 
     Random gate ``i`` is drawn per class from ``rng_for(seed, "random-gate", label, cls, i)``
     (the same seed gives the same gates). Summary columns: ``gate, metric, real, random_mean,
-    random_median, random_p05, random_p95, percentile, p_random, n_random, exposure``.
+    random_median, random_p05, random_p95, percentile, p_random, n_random, n_undefined,
+    exposure`` (``n_undefined``: random gates whose metric is undefined, module doc).
     """
     trades = inp.trades
     slots = signal_slots(trades, inp.grid, inp.timeframe)
@@ -154,8 +162,8 @@ def gate_control(inp: ControlInput, label: str = "gate") -> tuple[pd.DataFrame, 
     exposure = float(np.mean([np.mean(inp.masks[c]) for c in used])) if used else np.nan
     rows = []
     for metric in METRICS:
-        values = draws_frame[metric].to_numpy(dtype="float64")
-        values = values[np.isfinite(values)]
+        drawn = draws_frame[metric].to_numpy(dtype="float64")
+        values = drawn[np.isfinite(drawn)]
         x = float(real[metric])
         row = {"gate": label, "metric": metric, "real": x}
         if values.size and np.isfinite(x):
@@ -167,6 +175,7 @@ def gate_control(inp: ControlInput, label: str = "gate") -> tuple[pd.DataFrame, 
                                              + 0.5 * np.count_nonzero(values == x)) / values.size),
                 "p_random": float((1 + np.count_nonzero(values >= x)) / (1 + values.size)),
             }
-        row |= {"n_random": int(values.size), "exposure": exposure}
+        row |= {"n_random": int(values.size), "n_undefined": int(drawn.size - values.size),
+                "exposure": exposure}
         rows.append(row)
     return pd.DataFrame(rows), draws_frame.assign(gate=label)

@@ -132,11 +132,23 @@ def run_study(inp: StudyInput, advance: Callable[[str], None] | None = None) -> 
     grid = price_grid(dict(inp.candles), HOUR)
     times = pd.DatetimeIndex(inp.available_at)
     base_slots, base_pos = base_starts(grid, times, inp.start, inp.end)
+    if not base_slots.size:
+        first, last = grid.start, grid.start + (grid.size - 1) * HOUR
+        bounds = (f"{'-' if inp.start is None else f'{inp.start:%Y-%m-%d}'}.."
+                  f"{'-' if inp.end is None else f'{inp.end:%Y-%m-%d}'}")
+        raise ConfigError(f"no session to measure: --start..--end {bounds} holds no index "
+                          f"session available inside the crypto data ({first:%Y-%m-%d}.."
+                          f"{last:%Y-%m-%d})")
     events = inp.events.copy()
     events["slot"] = grid.slots(pd.DatetimeIndex(events["available_at"]))
     in_period = events["slot"].isin(base_slots)
     outside = events.loc[~in_period]
     events = events.loc[in_period].reset_index(drop=True)
+    if not len(events):
+        period = grid.times(base_slots[[0, -1]])
+        raise ConfigError(f"nothing to measure: no event in the measured period "
+                          f"{period[0]:%Y-%m-%d}..{period[-1]:%Y-%m-%d} ({len(outside)} "
+                          "outside it); widen --start/--end or change the thresholds")
     if inp.confirmations:
         entry = grid.times(events["slot"].to_numpy(np.int64))
         confirmed = confirmed_events(events, entry, inp.confirmations, PLACEBO_KINDS)
@@ -146,7 +158,7 @@ def run_study(inp: StudyInput, advance: Callable[[str], None] | None = None) -> 
     pos_of_slot = {int(s): int(i) for s, i in zip(base_slots, base_pos, strict=True)}
     rand_events = pd.DataFrame({
         "kind": "random", "slot": rand,
-        "position": [pos_of_slot[int(s)] for s in rand],
+        "position": np.array([pos_of_slot[int(s)] for s in rand], dtype=np.int64),
     })
     rand_events["session"] = inp.daily["session"].to_numpy()[rand_events["position"].to_numpy()]
     rand_events["available_at"] = times[rand_events["position"].to_numpy()]
