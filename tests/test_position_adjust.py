@@ -22,6 +22,8 @@ from test_sample_strategy import IndependentGate
 from ftharness import backtest_config, run_backtest
 from russell_regime.adapter.offline import default_snapshot, load_markets_snapshot, offline_markets
 
+pytestmark = pytest.mark.compat  # hooks freqtrade internals: run on the oldest and newest
+
 # 2024-10: the default gate closes and opens 8 times for BTC (about a third of the candles closed).
 TIMERANGE = "20241001-20241101"
 

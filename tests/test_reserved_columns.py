@@ -17,6 +17,8 @@ from test_sample_strategy import IndependentGate
 
 from ftharness import backtest_config, run_backtest
 
+pytestmark = pytest.mark.compat  # hooks freqtrade internals: run on the oldest and newest
+
 # 2024-11-01 .. 11-04 the default gate is closed; it opens for the candle closing 11-04 22:00.
 TIMERANGE = "20241101-20241115"
 MIXIN_LOGGER = "russell_regime.adapter.mixin"

@@ -32,6 +32,8 @@ from ftharness import apply_params, backtest_config
 from russell_regime import RussellGateMixin
 from russell_regime.adapter.offline import load_markets_snapshot, offline_markets
 
+pytestmark = pytest.mark.compat  # hooks freqtrade internals: run on the oldest and newest
+
 SNAPSHOT = Path(__file__).parent / "data" / "binance_futures_markets.json"
 PAIRS = {"BTC/USDT:USDT": "BTC_USDT", "ETH/USDT:USDT": "ETH_USDT"}
 TIMERANGE = "20201101-20201201"
