@@ -72,7 +72,8 @@ def test_online_job_downloads_index_and_candles_before_backtesting(tmp_path, mon
         lambda ticker, source, cache_dir, now, **kw: calls.append(("index", ticker, source)),
     )
 
-    def fake_freqtrade(argv, command=None):
+    def fake_freqtrade(argv, command=None, prog=None):
+        assert prog == "russell_regime backtest"  # freqtrade's error lines name the job
         calls.append(("freqtrade", argv[0], argv))
         return 0 if argv[0] == "download-data" else 3
 
@@ -155,7 +156,8 @@ def test_main_job_refuses_a_strategy_without_the_mixin_in_one_line(shared_data, 
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == (
-        f"error: strategy {PLAIN} ({strategies / 'sample_strategy.py'}) does not use "
+        f"russell_regime backtest: error: strategy {PLAIN} "
+        f"({strategies / 'sample_strategy.py'}) does not use "
         "RussellGateMixin, so it has no Russell gate to evaluate; gate it with "
         f"`class {PLAIN}(RussellGateMixin, IStrategy)` (`from russell_regime import "
         "RussellGateMixin`)"

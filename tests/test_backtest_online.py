@@ -40,7 +40,7 @@ def _offline_everything(monkeypatch, candles_exit: int = 0) -> list[str]:
     def no_index(*args, **kwargs):
         raise SourceError("^RUT", "Yahoo request failed: DNSError: Could not resolve host")
 
-    def fake_freqtrade(argv, command=None):
+    def fake_freqtrade(argv, command=None, prog=None):
         calls.append(argv[0])
         return candles_exit if argv[0] == "download-data" else 0
 

@@ -108,7 +108,7 @@ def test_offline_backtesting_on_an_unsupported_freqtrade_stops_with_one_line(tmp
         timeout=300,
     )
     assert done.returncode == 2, done.stderr[-3000:]
-    assert done.stderr.strip().splitlines()[-1] == f"error: {MESSAGE}"
+    assert done.stderr.strip().splitlines()[-1] == f"russell_regime offline: error: {MESSAGE}"
     assert "Traceback" not in done.stderr
 
 

@@ -60,7 +60,8 @@ def test_offline_wrapper_exits_2_on_an_invalid_russell_regime_value(shared_data,
         FREQTRADE__RUSSELL_REGIME__STALE_POLICY="nope",
     )
     assert proc.returncode == 2, proc.stderr[-1500:]
-    assert _last_line(proc).startswith("error: configuration error: invalid russell_regime")
+    assert _last_line(proc).startswith(
+        "russell_regime offline: error: configuration error: invalid russell_regime")
     assert "stale_policy='nope'" in _last_line(proc)
 
 
@@ -72,7 +73,8 @@ def test_offline_wrapper_exits_2_on_an_unsupported_timeframe(shared_data, tmp_pa
     )
     proc = _run(argv, tmp_path)
     assert proc.returncode == 2, proc.stderr[-1500:]
-    assert _last_line(proc).startswith("error: configuration error: Invalid timeframe '7h'")
+    assert _last_line(proc).startswith(
+        "russell_regime offline: error: configuration error: Invalid timeframe '7h'")
 
 
 @pytest.mark.shared_data
@@ -85,7 +87,7 @@ def test_offline_wrapper_exits_2_on_a_timerange_without_data(shared_data, tmp_pa
     argv = _offline_backtest(tmp_path, shared_data, "--timerange", "20300101-20310101")
     proc = _run(argv, tmp_path, **env)
     assert proc.returncode == 2, proc.stderr[-1500:]
-    assert _last_line(proc) == "error: No data found. Terminating."
+    assert _last_line(proc) == "russell_regime offline: error: No data found. Terminating."
 
 
 @pytest.mark.shared_data
@@ -100,7 +102,8 @@ def test_run_sh_backtest_exits_2_on_a_freqtrade_configuration_error(shared_data,
         tmp_path,
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr[-1500:]
-    assert _last_line(proc).startswith("error: configuration error: Invalid timeframe '7h'")
+    assert _last_line(proc).startswith(
+        "russell_regime backtest: error: configuration error: Invalid timeframe '7h'")
 
 
 @pytest.mark.shared_data
@@ -149,6 +152,50 @@ def test_every_entry_point_rejects_a_section_that_is_not_an_object(tmp_path, sec
 def test_error_line_is_one_line_and_names_configuration_errors() -> None:
     from freqtrade.exceptions import ConfigurationError, OperationalException
 
-    assert error_line(ConfigurationError("bad\nthing")) == "error: configuration error: bad thing"
-    assert error_line(OperationalException("No data")) == "error: No data"
-    assert error_line(KeyError("x")) == "error: KeyError: 'x'"
+    assert error_line(ConfigurationError("bad\nthing")) == (
+        "russell_regime offline: error: configuration error: bad thing")
+    assert error_line(OperationalException("No data"), "russell_regime backtest") == (
+        "russell_regime backtest: error: No data")
+    assert error_line(KeyError("x")) == "russell_regime offline: error: KeyError: 'x'"
+
+
+def test_unknown_options_name_the_command_and_the_main_job_says_where_freqtrades_go(capsys):
+    """An unknown option is argparse's usage error (exit 2) in the one form
+    ``russell_regime <command>: error: ...``; the main job adds that freqtrade's own options go
+    after ``--`` (``--timeframe`` is freqtrade's, not the job's)."""
+    from russell_regime.cli.main import main
+
+    for argv, hint in ((["backtest", "--timeframe", "7h"], True), (["status", "--nope"], False)):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 2
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert last.startswith(f"russell_regime {argv[0]}: error: unrecognized arguments: "
+                               f"{argv[1]}"), last
+        assert ("freqtrade backtesting options go after --" in last) is hint
+
+
+def test_offline_errors_name_the_command(tmp_path, capsys):
+    """``russell-regime offline`` and ``python -m russell_regime.offline``: one line
+    ``russell_regime offline: error: ...``, exit 2 for a snapshot that cannot be read."""
+    from russell_regime.adapter.offline import main as offline_main
+
+    code = offline_main(["--snapshot", str(tmp_path / "nope.json"), "list-exchanges"])
+    assert code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"russell_regime offline: error: {tmp_path / 'nope.json'}: "), last
+    assert offline_main([]) == 2  # no freqtrade command: the usage, then the one line
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == "russell_regime offline: error: a freqtrade command is required"
+
+
+def test_freqtrades_own_usage_error_is_followed_by_the_one_line(capsys):
+    """Options freqtrade refuses (after ``--`` in the main job, or to ``offline``): freqtrade's
+    argparse line, then ours last, exit 2."""
+    from russell_regime.adapter.ftrun import run_command
+
+    assert run_command(["backtesting", "--bogus"], prog="russell_regime backtest") == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-2] == "freqtrade: error: unrecognized arguments: --bogus"
+    assert lines[-1] == ("russell_regime backtest: error: freqtrade refused its arguments (its "
+                         "usage error is above)")

@@ -174,7 +174,8 @@ def test_offline_help_and_both_spellings(tmp_path):
                    "list-exchanges"], tmp_path)
     assert missing.returncode == 2
     assert missing.stderr.strip().splitlines()[-1].startswith(
-        f"error: {tmp_path / 'nope.json'}: cannot read markets snapshot")
+        f"russell_regime offline: error: {tmp_path / 'nope.json'}: cannot read markets "
+        "snapshot")
 
 
 def test_pip_keeps_the_installed_freqtrade(tmp_path):

@@ -14,7 +14,7 @@ line naming both versions::
 (one line; wrapped here). :class:`UnsupportedFreqtrade` is a :class:`~.errors.RegimeError` and a
 freqtrade ``OperationalException``, so freqtrade's own ``main`` logs it as one error line (exit
 code 2, no traceback) and ``russell-regime offline ...`` (:mod:`.adapter.ftrun`) prints
-``error: <message>`` last on stderr (exit code 2).
+``russell_regime offline: error: <message>`` last on stderr (exit code 2).
 
 Versions are compared with ``packaging`` (a freqtrade dependency) by PEP 440, as pip does: a
 pre-release or development build of the upper bound (freqtrade's ``2026.10-dev-<commit>``) is

@@ -149,7 +149,9 @@ class RussellGateMixin:
     Attributes: ``regime_settings`` (validated config section), ``regime``
     (:class:`~.provider.RegimeProvider`, the daily frame in use), ``live``
     (:class:`~.live.LiveRegime` in dry-run / live, else None), ``russell_report`` (per pair, last
-    analysis: pair_class, candles, gate_open, signals, blocked, stale).
+    analysis: pair_class, candles, gate_open, signals, blocked, stale; ``per_candle`` the same
+    per candle, ``{"date", "gate_open", "signals", "blocked", "stale"}`` arrays, so a backtest's
+    summary can count only the candles after freqtrade's startup period).
     """
 
     russell_gate_entries: bool = True
@@ -303,6 +305,9 @@ class RussellGateMixin:
             "signals": int(signals.sum()),
             "blocked": int(blocked.sum()),
             "stale": int(stale.sum()),
+            "per_candle": {"date": dataframe["date"].values if "date" in dataframe else None,
+                           "gate_open": gate_open.copy(),
+                           "signals": signals, "blocked": blocked, "stale": stale.copy()},
         }
         return dataframe
 

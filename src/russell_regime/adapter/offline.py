@@ -13,8 +13,9 @@ Contract
   is undone when the context exits.
 * :func:`run_freqtrade` runs the freqtrade command ``argv`` in-process under that patch through
   :func:`.ftrun.run_command` and returns its exit code: 0 only on success, 2 on a
-  configuration or operational error, 1 on anything unexpected, with one ``error: ...`` line
-  last on stderr (freqtrade's own ``main`` exits 0 on a configuration error).
+  configuration or operational error, 1 on anything unexpected, with one
+  ``russell_regime offline: error: ...`` line last on stderr (freqtrade's own ``main``
+  exits 0 on a configuration error).
 * :func:`load_markets_snapshot` reads a snapshot: a JSON object ``{symbol: ccxt market}`` whose
   markets each carry at least ``symbol`` (equal to the key), ``base``, ``quote``, ``type``,
   ``active``, ``precision`` and ``limits``. Anything else raises :class:`SnapshotError` naming the
@@ -57,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RegimeError
-from .ftrun import Command, run_command
+from .ftrun import PROG, Command, run_command
 
 REQUIRED_MARKET_KEYS = ("symbol", "base", "quote", "type", "active", "precision", "limits")
 
@@ -131,6 +132,7 @@ def run_freqtrade(
     argv: list[str],
     snapshot: str | os.PathLike[str] | None = None,
     command: Command | None = None,
+    prog: str = PROG,
 ) -> int:
     """Run ``freqtrade <argv>`` in-process with offline markets; return its exit code.
 
@@ -138,11 +140,12 @@ def run_freqtrade(
     (:func:`russell_regime.shipped.markets_snapshot`).
 
     Exit codes and the one error line are those of :func:`russell_regime.adapter.ftrun.run_command`
-    (never 0 on a failure); ``command`` replaces the sub-command's function.
+    (never 0 on a failure); ``command`` replaces the sub-command's function; ``prog`` starts
+    the error line (``russell_regime <command>``).
     """
     markets = load_markets_snapshot(default_snapshot() if snapshot is None else snapshot)
     with offline_markets(markets):
-        return run_command(list(argv), command)
+        return run_command(list(argv), command, prog)
 
 
 def refresh_snapshot(
@@ -242,7 +245,7 @@ Binance spot snapshot the package ships). Everything else goes to freqtrade unch
 def _refresh(args: list[str], prog: str) -> int:
     from ..config_file import caller_path, default_config_path
 
-    parser = argparse.ArgumentParser(prog=f"{prog} refresh", allow_abbrev=False)
+    parser = argparse.ArgumentParser(prog=f"{PROG} refresh", allow_abbrev=False)
     parser.add_argument("--config", type=Path, default=None)
     parser.add_argument("--out", type=Path, required=True, help="snapshot file to write")
     ns = parser.parse_args(args)
@@ -262,13 +265,18 @@ def main(argv: list[str] | None = None, prog: str = "russell-regime offline") ->
             rest = rest[1:]
         if not rest or rest[0] in ("-h", "--help"):
             print(USAGE.format(prog=prog), file=sys.stdout if rest else sys.stderr)
+            if not rest:  # a usage error: argparse's form, last on stderr
+                print(f"{PROG}: error: a freqtrade command is required", file=sys.stderr)
             return 0 if rest else 2
         if rest[0] == "refresh":
             return _refresh(rest[1:], prog)
         return run_freqtrade(rest, snapshot)
-    except SnapshotError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except RegimeError as e:  # a snapshot or config that cannot be used
+        print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a file that cannot be written
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -22,9 +22,10 @@ otherwise the job stops with one line saying to pass ``--data DIR``.
 The backtest runs in-process with freqtrade's own objects (``freqtrade backtesting`` argv,
 ``setup_optimize_configuration``, ``Backtesting``), with ``--cache none`` so every run computes
 its result; the job then prints a short summary (:mod:`russell_regime.cli.summary`). Every
-failure exits non-zero with one ``error: ...`` line last on stderr. Relative ``--data``,
-``--config``, ``--userdir`` and ``--strategy-path`` are taken from the caller's directory
-(``R2K_CALLER_DIR``, set by run.sh).
+failure exits non-zero with one ``russell_regime backtest: error: ...`` line last on stderr
+(exit 2: bad input, config or data; 1: a file that cannot be used, or a crash). Relative
+``--data``, ``--config``, ``--userdir`` and ``--strategy-path`` are taken from the caller's
+directory (``R2K_CALLER_DIR``, set by run.sh).
 
 Everything after ``--`` goes to ``freqtrade backtesting`` unchanged.
 """
@@ -49,6 +50,7 @@ from ..shipped import EXAMPLE_STRATEGY
 
 DEFAULT_TIMERANGE = "20200101-20250630"
 STRATEGY = EXAMPLE_STRATEGY
+PROG = "russell_regime backtest"  # starts every error line of the job, freqtrade's included
 CACHE_SLACK_DAYS = 5  # a long weekend plus a holiday between the last session and the end
 
 
@@ -157,7 +159,7 @@ def run_backtest_job(args: argparse.Namespace) -> int:
                 args.strategy, args.strategy_path,
             )
             holder: dict[str, Any] = {}
-            code = run_freqtrade(argv, args.snapshot, command=_backtest_into(holder))
+            code = run_freqtrade(argv, args.snapshot, command=_backtest_into(holder), prog=PROG)
             return _finish(code, holder)
     return _online(args)
 
@@ -190,7 +192,7 @@ def _online(args: argparse.Namespace) -> int:
     start = args.timerange.split("-")[0]
     code = run_command(
         ["download-data", "--config", str(args.config), "--userdir", str(args.userdir),
-         "--timerange", f"{start}-", "--timeframes", "1h"],
+         "--timerange", f"{start}-", "--timeframes", "1h"], prog=PROG,
     )
     if code:
         raise RegimeError(
@@ -202,7 +204,7 @@ def _online(args: argparse.Namespace) -> int:
         [args.config], args.timerange, args.userdir, None, args.extra, args.strategy,
         args.strategy_path,
     )
-    return _finish(run_command(argv, _backtest_into(holder)), holder)
+    return _finish(run_command(argv, _backtest_into(holder), PROG), holder)
 
 
 def _index_online(args: argparse.Namespace) -> None:
@@ -269,23 +271,54 @@ def _backtest_into(holder: dict[str, Any]):
 
 
 def _finish(code: int, holder: dict[str, Any]) -> int:
-    """Print the summary after a successful backtest; pass failures through."""
-    from .summary import summary_lines
+    """Print the summary after a successful backtest; pass failures through. The gate's
+    counts cover the backtested candles only: freqtrade's startup candles before the timerange
+    are cut as freqtrade cuts them (``trim_dataframe``)."""
+    from freqtrade.data.converter import trim_dataframe
+
+    from .summary import report_within, summary_lines
 
     if code:
         return code
     backtesting = holder["backtesting"]
     results = (backtesting.results or {}).get("strategy", {})
+
+    def backtested(frame: pd.DataFrame) -> pd.DataFrame:
+        return trim_dataframe(frame, backtesting.timerange,
+                              startup_candles=backtesting.required_startup)
+
     lines = []
     for strategy in backtesting.strategylist:  # one, unless --strategy-list was passed
         name = strategy.get_strategy_name()
         result = dict(results.get(name, {}))
         result.setdefault("stake_currency", backtesting.config.get("stake_currency", ""))
-        report = getattr(strategy, "russell_report", None) or {}
+        report = report_within(getattr(strategy, "russell_report", None) or {}, backtested)
         lines += summary_lines(index_info(strategy), report, result, strategy=name,
-                               series=confirmation_info(strategy))
+                               series=confirmation_info(strategy),
+                               params_file=shown_path(params_file(strategy)))
     print("\n".join(lines))
     return 0
+
+
+def params_file(strategy: Any) -> Path | None:
+    """The ``<strategy file>.json`` freqtrade loaded the strategy's parameters from (as
+    ``HyperStrategyMixin.load_params_from_file``: the strategy file with suffix ``.json``; it
+    logs "Loading parameters from file ..."), None when it loaded none."""
+    source = getattr(strategy, "__file__", "")
+    if not source or not getattr(strategy, "_ft_params_from_file", None):
+        return None
+    path = Path(source).with_suffix(".json")
+    return path if path.is_file() else None
+
+
+def shown_path(path: Path | None) -> str | None:
+    """``path`` relative to the caller's folder when inside it, else as it is."""
+    if path is None:
+        return None
+    try:
+        return str(path.resolve().relative_to(caller_path(Path("."))))
+    except ValueError:
+        return str(path)
 
 
 def index_info(strategy: Any) -> dict[str, Any] | None:

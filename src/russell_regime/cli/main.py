@@ -1,10 +1,14 @@
 """Command line: ``python -m russell_regime <command> ...`` (also the ``russell-regime`` script).
 
 Each command is added by one ``_add_<name>(subparsers)`` function that sets ``func``
-(``func(args) -> int``). Errors derived from RegimeError print one line to stderr and exit
-with code 2, OSErrors (a file or folder that cannot be used) one line and code 1; argparse
-usage errors exit with 2 as usual: every option is checked there, with one ``error:`` line
-naming the value and what is allowed (:mod:`russell_regime.arguments`), before any work.
+(``func(args) -> int``). Every error is one line, last on stderr, in one form:
+``russell_regime <command>: error: <message>`` (argparse's own form). Exit codes: 2 for bad
+input (usage errors: every option is checked by argparse, naming the value and what is
+allowed, :mod:`russell_regime.arguments`, before any work; unknown options, with a hint that
+the main job passes freqtrade's own options after ``--``) and for errors derived from
+RegimeError (config, data, download); 1 for OSErrors (a file or folder that cannot be used);
+130 when interrupted. ``offline`` and the main job's freqtrade run keep that form
+(:mod:`russell_regime.adapter.ftrun`).
 
 Options left out on the command line come from the ``"russell_regime"`` section of the
 freqtrade config given with ``--config`` (read like freqtrade: comments allowed,
@@ -53,13 +57,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..adapter.offline import main as offline_main
 
         return offline_main(argv[1:], prog="russell-regime offline")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # argparse's own line, but from the command's parser: it names the command
+        hint = FREQTRADE_HINT if args.command == "backtest" else ""
+        command_parser(parser, args.command).error(
+            f"unrecognized arguments: {' '.join(unknown)}{hint}"
+        )
     run_checks(args)  # options that must agree (a start before an end): exit 2
+    prog = f"russell_regime {args.command}"
     try:
         return int(args.func(args))
     except RegimeError as exc:
-        print(f"russell_regime {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a file or folder the command needs: one line, no traceback
-        print(f"russell_regime {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: error: interrupted", file=sys.stderr)
+        return 130
+
+
+FREQTRADE_HINT = (
+    " (freqtrade backtesting options go after --, e.g. "
+    "russell_regime backtest --data DIR -- --timeframe 4h)"
+)
+
+
+def command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The sub-parser of ``command`` (its ``prog`` is ``russell_regime <command>``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[command]
+    return parser

@@ -9,11 +9,15 @@ Inputs are plain data gathered by the shell (:mod:`russell_regime.cli.backtest`)
 * ``series``: the same for each confirmation series (``"ticker"`` names it, e.g.
   ``"^VIX (vix, required)"``), in order;
 * ``strategy``: the strategy's name (freqtrade's), or None;
+* ``params_file``: the ``<Strategy>.json`` freqtrade loaded the strategy's parameters from
+  (a hyperopt export beside the strategy file), or None when it loaded none;
 * ``report``: the strategy's ``russell_report`` — per pair ``{"pair_class", "candles",
   "gate_open", "signals", "blocked"[, "stale"]}`` (``signals`` are the strategy's own long
   entry signals before the gate, ``blocked`` those the gate removed, ``stale`` candles on
   stale data: the index's or a required confirmation's); empty when the strategy does not
-  report;
+  report. The mixin counts every candle it analysed, freqtrade's startup candles before the
+  timerange included; :func:`report_within` recounts them over the backtested candles only
+  (the shell does that first);
 * ``result``: freqtrade's per-strategy backtest stats (``total_trades``, ``profit_total``
   as a fraction, ``profit_total_abs``, ``stake_currency``, ``backtest_start``,
   ``backtest_end``).
@@ -21,13 +25,36 @@ Inputs are plain data gathered by the shell (:mod:`russell_regime.cli.backtest`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 HEADER = "== russell_regime backtest summary =="
 CLASS_ORDER = ("btc", "eth", "alt")
+COUNTED = ("gate_open", "signals", "blocked", "stale")  # per-candle flags of the report
+
+
+def report_within(
+    report: Mapping[str, Mapping[str, Any]],
+    keep: Callable[[pd.DataFrame], pd.DataFrame],
+) -> dict[str, dict[str, Any]]:
+    """``report`` counted over the candles ``keep`` leaves of each pair's ``per_candle`` frame
+    (``date`` in UTC and the :data:`COUNTED` flags; the main job passes freqtrade's own trim of
+    the startup period and the timerange's end); ``per_candle`` is dropped, a pair without it
+    is kept as it is."""
+    out: dict[str, dict[str, Any]] = {}
+    for pair, stats in report.items():
+        per = stats.get("per_candle")
+        counts = {k: v for k, v in stats.items() if k != "per_candle"}
+        if per and per.get("date") is not None:
+            frame = pd.DataFrame({k: per[k] for k in ("date", *COUNTED) if k in per})
+            frame["date"] = pd.to_datetime(frame["date"], utc=True)
+            frame = keep(frame)
+            counts["candles"] = len(frame)
+            counts.update({k: int(frame[k].sum()) for k in COUNTED if k in frame})
+        out[pair] = counts
+    return out
 
 
 def _pct(part: float, whole: float) -> str:
@@ -106,11 +133,14 @@ def summary_lines(
     result: Mapping[str, Any],
     strategy: str | None = None,
     series: Sequence[Mapping[str, Any]] = (),
+    params_file: str | None = None,
 ) -> list[str]:
     """The summary printed at the end of the main job (see module docstring for inputs)."""
     lines = [HEADER]
     if strategy:
         lines.append(f"strategy: {strategy}")
+    if params_file:
+        lines.append(f"parameters: from {params_file} (hyperopt export), not the defaults")
     start, end = result.get("backtest_start", "?"), result.get("backtest_end", "?")
     lines.append(f"backtest: {start} .. {end}")
     if index:

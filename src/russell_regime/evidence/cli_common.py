@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +26,9 @@ from .events import DEFAULT_GAP
 DEFAULT_OUT = Path("user_data") / "evidence"  # relative to the caller's folder
 DEFAULT_CONFIRM = ("vix", "lead", "value")
 VIX_CLOSE_OFFSET = 15  # the VIX closes at 16:15 New York, 15 minutes after the NYSE
+# the lead confirmation's default ``versus`` (Yahoo's S&P 500 ticker); the shared data's
+# index/SPX.csv is that series (Yahoo ^SPX, the same index)
+LEAD_VERSUS = "^GSPC"
 
 
 def default_data_dir() -> Path:
@@ -100,7 +104,7 @@ def confirmation_options(parser: argparse.ArgumentParser) -> None:
                         help="VIX level, > 0")
     parser.add_argument("--vix-window", type=window, default=vix.window, help=SESSIONS)
     parser.add_argument("--lead-rule", choices=LEAD_RULES, default=lead.rule,
-                        help="small caps leading: RUT/SPX ratio rule")
+                        help=f"small caps leading: ^RUT/{LEAD_VERSUS} ratio rule")
     parser.add_argument("--lead-window", type=window, default=lead.window, help=SESSIONS)
     parser.add_argument("--value-rule", choices=VALUE_RULES, default=value.rule,
                         help="value vs core: IWN near its high, or the IWN/IWM ratio")
@@ -150,9 +154,9 @@ def load_confirmation(
         note = f"^VIX {params.rule} (level {params.level:g}, window {params.window})"
     elif key == "lead":
         is_open = cf.lead_open(read_index(root, "RUT", "^RUT"),
-                               read_index(root, "SPX", "^SPX"), params)
+                               read_index(root, "SPX", LEAD_VERSUS), params)
         avail = Availability(lag_minutes=lag)
-        note = f"^RUT/^SPX {params.rule} (window {params.window})"
+        note = f"^RUT/{LEAD_VERSUS} {params.rule} (window {params.window})"
     elif key == "value":
         core = None if params.rule == "high" else read_index(root, "IWM", "IWM")
         is_open = cf.value_open(read_index(root, "IWN", "IWN"), core, params)
@@ -223,6 +227,44 @@ def progress_display(enabled: bool, console: Console) -> Progress:
         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
         console=console, disable=not enabled, transient=True,
     )
+
+
+def pair_names(given: Sequence[str]) -> list[str]:
+    """``--pairs`` as freqtrade pairs: ``BASE/QUOTE`` as given, a bare ``BASE`` as
+    ``BASE/USDT`` (upper case)."""
+    return [p.upper() if "/" in p else f"{p.upper()}/USDT" for p in given]
+
+
+def check_pairs(
+    root: Path, pairs: Sequence[str], start: pd.Timestamp, end: pd.Timestamp,
+    markets: Collection[str], timeframes: Sequence[str] = ("1h",),
+) -> None:
+    """Before any backtest: every pair is ``BASE/QUOTE``, in ``markets`` (the exchange markets
+    snapshot's symbols) and has candles of each timeframe in ``<root>/binance`` with at least
+    one candle in ``[start, end)``; else one ConfigError naming each bad pair and what it
+    lacks."""
+    problems = []
+    for pair in pairs:
+        base, _, quote = pair.partition("/")
+        if not base or not quote or "/" in quote:
+            problems.append(f"{pair!r} is not BASE/QUOTE (e.g. BTC/USDT)")
+            continue
+        lacks = [] if pair in markets else ["not in the exchange markets snapshot"]
+        for tf in dict.fromkeys(timeframes):
+            path = root / "binance" / f"{base}_{quote}-{tf}.feather"
+            if not path.is_file():
+                lacks.append(f"no {tf} candles ({path} not found)")
+                continue
+            dates = pd.to_datetime(pd.read_feather(path, columns=["date"])["date"], utc=True)
+            if not len(dates) or dates.iloc[-1] < start or dates.iloc[0] >= end:
+                held = (f"{dates.iloc[0]:%Y-%m-%d}..{dates.iloc[-1]:%Y-%m-%d}" if len(dates)
+                        else "none")
+                lacks.append(f"no {tf} candles in {start:%Y-%m-%d}..{end:%Y-%m-%d} ({path} "
+                             f"holds {held})")
+        if lacks:
+            problems.append(f"{pair}: {' and '.join(lacks)}")
+    if problems:
+        raise ConfigError(f"--pairs: {'; '.join(problems)}")
 
 
 def read_candles(root: Path, base: str) -> pd.DataFrame:
