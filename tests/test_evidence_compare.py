@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -183,3 +184,83 @@ def test_walk_forward_hyperopts_the_russell_space_of_the_strategy(shared_data, t
     assert per_window.groupby("window")["run"].apply(list).tolist() == [
         ["walk-forward gated", "default gated", "ungated", "BTC buy-and-hold"]
     ] * 2
+
+
+# --- pairs checked before any backtest; each confirmation run set explicitly ------------------
+
+
+@pytest.mark.shared_data
+def test_compare_checks_every_pair_before_any_backtest(shared_data, tmp_path):
+    """`compare --pairs BTC/USDT FOO/USDT` stops at once (no backtest started: none is
+    reported, nothing written; far under one backtest's time) with one line naming the bad
+    pair and what it lacks, exit 2."""
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "russell_regime", "compare", "--data", str(shared_data),
+         "--pairs", "BTC/USDT", "FOO/USDT", "--timerange", "20240101-20240201", "--no-plots",
+         "--no-progress", "--out", "out"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines() == [
+        "russell_regime compare: error: --pairs: FOO/USDT: not in the exchange markets snapshot "
+        f"and no 1h candles ({shared_data / 'binance' / 'FOO_USDT-1h.feather'} not found)"
+    ]
+    assert "trades" not in proc.stdout and not (tmp_path / "out").exists()
+    assert elapsed < 15, elapsed  # interpreter start and the checks only
+
+
+def test_pair_names_and_a_timerange_without_candles(shared_data):
+    from russell_regime.errors import ConfigError
+    from russell_regime.evidence.cli_common import check_pairs, pair_names
+
+    assert pair_names(["btc", "ETH/USDT", "sol/btc"]) == ["BTC/USDT", "ETH/USDT", "SOL/BTC"]
+    start, end = pd.Timestamp("2018-01-01", tz="UTC"), pd.Timestamp("2019-01-01", tz="UTC")
+    check_pairs(shared_data, ["BTC/USDT"], start, end, {"BTC/USDT"})
+    with pytest.raises(ConfigError) as refused:  # AVAX/USDT trades from 2020-09
+        check_pairs(shared_data, ["BTC/USDT", "AVAX/USDT", "BTC"], start, end,
+                    {"BTC/USDT", "AVAX/USDT"})
+    assert str(refused.value) == (
+        "--pairs: AVAX/USDT: no 1h candles in 2018-01-01..2019-01-01 "
+        f"({shared_data / 'binance' / 'AVAX_USDT-1h.feather'} holds 2020-09-22..2025-06-30); "
+        "'BTC' is not BASE/QUOTE (e.g. BTC/USDT)"
+    )
+
+
+def test_each_confirmation_run_sets_its_own_parameters_and_lead_names_gspc():
+    """gated+<key> sets <key>_mode (its rule) and thresholds itself, so a <Strategy>.json with
+    e.g. lead_mode off cannot make it the plain gated run; the lead series is the default
+    confirmation's ^RUT / ^GSPC (index/SPX.csv is that S&P 500 series)."""
+    from russell_regime.evidence.cli_common import LEAD_VERSUS
+    from russell_regime.evidence.cli_compare import confirmation_values
+    from russell_regime.settings import settings_from_config
+
+    assert confirmation_values("lead", {"rule": "high", "window": 20}) == {
+        "lead_mode": "high", "lead_window": 20}
+    assert confirmation_values("flows", {"window": 10, "threshold": 0.0}) == {
+        "flows_mode": "on", "flows_window": 10}
+    default = settings_from_config({"russell_regime": {"confirmations": {"lead": {}}}})
+    assert default.confirmations["lead"].tickers == ("^RUT", LEAD_VERSUS)
+
+
+@pytest.mark.shared_data
+@pytest.mark.freqtrade_run
+def test_confirmation_runs_differ_despite_a_parameter_file_turning_them_off(shared_data, tmp_path):
+    """The reported identical gated+lead and gated+value rows: a hyperopted RussellRiskOn.json
+    with lead_mode and value_mode off made both runs the plain gated one. Now each run sets
+    its confirmation itself: Q4 2021 lead removes entries of the gate."""
+    from russell_regime.shipped import example_strategies
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    shutil.copy(example_strategies() / "RussellRiskOn.py", mine)
+    (mine / "RussellRiskOn.json").write_text(json.dumps({
+        "strategy_name": "RussellRiskOn",
+        "params": {"russell": {"lead_mode": "off", "value_mode": "off"}}}))
+    proc = _compare(shared_data, tmp_path, "lead", "--strategy-path", "mine",
+                    "--random-gates", "10")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    trades = pd.read_csv(tmp_path / "out" / "compare.csv").set_index("run")["trades"]
+    assert trades["gated+lead"] < trades["gated (defaults)"]
+    assert "+lead: ^RUT/^GSPC (rule ma" in proc.stdout  # the series the run used

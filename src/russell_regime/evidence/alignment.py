@@ -162,3 +162,39 @@ def confirmed_events(
     if not frames:
         return events.iloc[:0].copy()
     return pd.concat(frames, ignore_index=True)
+
+
+def gate_timeline(
+    daily: pd.DataFrame, available_at: pd.DatetimeIndex, params,
+) -> pd.DataFrame:
+    """One class's daily gate (:func:`core.gate.daily_gate` with ``params``, a
+    :class:`core.gate.GateParams`) per session with the instant it became known: columns
+    ``session, available_at, close, ath, resistance, gate_open, gate_tag``. A strategy's
+    candle sees row ``i`` from ``available_at[i]`` until the next row's."""
+    gate = daily_gate(daily, params)
+    return pd.DataFrame({
+        "session": pd.DatetimeIndex(daily["session"]),
+        "available_at": pd.DatetimeIndex(available_at),
+        "close": daily["close"].to_numpy(dtype="float64"),
+        "ath": gate["ath"].to_numpy(dtype="float64"),
+        "resistance": gate["resistance"].to_numpy(dtype="float64"),
+        "gate_open": gate["gate_open"].to_numpy(dtype=bool),
+        "gate_tag": gate["gate_tag"].to_numpy(dtype=object),
+    })
+
+
+def open_spells(
+    times: pd.DatetimeIndex, is_open: np.ndarray, end: pd.Timestamp | None = None,
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """``(start, stop)`` of each run of True in a step series that holds ``is_open[i]`` from
+    ``times[i]`` until ``times[i + 1]`` (the last until ``end``, default its own time)."""
+    times = pd.DatetimeIndex(times)
+    state = np.asarray(is_open, dtype=bool)
+    if not state.size:
+        return []
+    stop_last = times[-1] if end is None else pd.Timestamp(end)
+    edges = np.flatnonzero(np.diff(state.astype(np.int8))) + 1
+    starts = np.concatenate(([0], edges))
+    stops = np.concatenate((edges, [state.size]))
+    return [(times[a], times[b] if b < state.size else stop_last)
+            for a, b in zip(starts, stops, strict=True) if state[a]]

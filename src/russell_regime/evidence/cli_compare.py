@@ -67,7 +67,9 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--timerange", type=_timerange, default=DEFAULT_TIMERANGE,
                    help=f"YYYYMMDD-YYYYMMDD, end after start (default {DEFAULT_TIMERANGE})")
     p.add_argument("--pairs", nargs="+", default=None,
-                   help="base currencies (default: the config's whitelist)")
+                   help="pairs BASE/QUOTE, or base currencies (BASE: BASE/USDT); each must be "
+                   "in the markets snapshot and have candles in --data for the timerange, "
+                   "checked before any backtest (default: the config's whitelist)")
     p.add_argument("--strategy", default=STRATEGY,
                    help=f"a strategy using RussellGateMixin (default {STRATEGY})")
     p.add_argument("--strategy-path", type=arg.existing_folder, default=None,
@@ -115,8 +117,9 @@ def _run_compare(args: argparse.Namespace) -> int:
     if args.strategy_path is not None:
         args.strategy_path = caller_path(args.strategy_path)
     args.config = default_config_path() if args.config is None else caller_path(args.config)
-    pairs = [f"{b}/USDT" for b in args.pairs] if args.pairs else _config_pairs(args.config)
+    pairs = common.pair_names(args.pairs) if args.pairs else _config_pairs(args.config)
     start, end = parse_timerange(args.timerange)
+    _check_pairs(root, pairs, start, end, args.config)  # before any backtest: exit 2
     out = caller_path(Path(args.out))
     work = Path(tempfile.mkdtemp(prefix="r2k-compare-"))
     try:
@@ -140,6 +143,18 @@ def _config_pairs(config_file: Path) -> list[str]:
             from exc
 
 
+def _check_pairs(root: Path, pairs: list[str], start: pd.Timestamp, end: pd.Timestamp,
+                 config_file: Path) -> None:
+    """:func:`.cli_common.check_pairs` against the markets snapshot the backtests use, for the
+    1h candles of the evaluation and the config's timeframe."""
+    from ..adapter.offline import default_snapshot, load_markets_snapshot
+    from ..config_file import read_config
+
+    timeframe = read_config(config_file).get("timeframe") or "1h"
+    markets = load_markets_snapshot(default_snapshot())
+    common.check_pairs(root, pairs, start, end, markets, ("1h", str(timeframe)))
+
+
 def _confirmation_section(args: argparse.Namespace, root: Path) -> dict[str, dict]:
     """The ``confirmations`` settings for ``--confirm`` on the shared data's files (source
     file), with the rule options of the command line."""
@@ -151,7 +166,7 @@ def _confirmation_section(args: argparse.Namespace, root: Path) -> dict[str, dic
                             "rule": args.vix_rule, "level": args.vix_level,
                             "window": args.vix_window}
         elif key == "lead":
-            section[key] = {"ticker": "^RUT", "versus": "^SPX", "source": "file",
+            section[key] = {"ticker": "^RUT", "versus": common.LEAD_VERSUS, "source": "file",
                             "path": str(index / "RUT.csv"),
                             "versus_path": str(index / "SPX.csv"), "rule": args.lead_rule,
                             "window": args.lead_window}
@@ -165,6 +180,17 @@ def _confirmation_section(args: argparse.Namespace, root: Path) -> dict[str, dic
                             "path": str(caller_path(args.flows_file)),
                             "window": args.flows_window, "threshold": args.flows_threshold}
     return section
+
+
+def confirmation_values(key: str, spec: dict) -> dict[str, object]:
+    """The strategy parameters (``<key>_mode``, ``<key>_window``...) of confirmation ``key``
+    as its ``confirmations`` section ``spec`` says (``mode`` = its rule, ``on`` for flows),
+    set explicitly: a ``<Strategy>.json`` with e.g. ``lead_mode: off`` must not turn the
+    ``gated+lead`` run into the plain gated one."""
+    from ..adapter.params import CONFIRM_PARAMS, ON
+
+    return {f"{key}_{p.threshold}": spec.get("rule", ON) if p.threshold == "mode"
+            else spec[p.threshold] for p in CONFIRM_PARAMS[key]}
 
 
 def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
@@ -187,9 +213,9 @@ def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
                        config_file=args.config)
     off = {f"{key}_mode": "off" for key in section}
     # (name, params, as loaded): the gate without confirmations, every class off, then the
-    # gate with each confirmation alone (its rule from the settings, the others off)
+    # gate with each confirmation alone (its rule from the command line, the others off)
     variants = [("gated", off, True), (UNGATED, {**GATE_OFF, **off}, False)]
-    variants += [(f"gated+{key}", {k: v for k, v in off.items() if k != f"{key}_mode"}, False)
+    variants += [(f"gated+{key}", {**off, **confirmation_values(key, section[key])}, False)
                  for key in section]
     runs = {}
     with common.progress_display(not args.no_progress, console) as progress:
@@ -387,9 +413,18 @@ def _random_gate_control(args, root, config, runs, out, console) -> list[Path]:
     console.print(f"random-gate control in {time.monotonic() - t:.1f} s")
     md = (f"# Random-gate control\n\n{title}\n\n{check}\n\n"
           + to_markdown(shown, CONTROL_COLUMNS))
-    return write_outputs(out, {"compare_random_gates": table,
-                               "compare_random_draws": pd.concat(draws, ignore_index=True)},
-                         md, "compare_random_gates.md")
+    drawn = pd.concat(draws, ignore_index=True)
+    written = write_outputs(out, {"compare_random_gates": table, "compare_random_draws": drawn},
+                            md, "compare_random_gates.md")
+    if not args.no_plots:
+        from .plots import plot_random_gates
+
+        written.append(plot_random_gates(
+            drawn, table, "profit", out / "compare_random_gates.png",
+            f"Summed trade return (profit) of {args.random_gates} same-exposure random gates "
+            f"(seed {args.seed}) vs the real gate, on the ungated run's "
+            f"{len(ungated.trades)} trades"))
+    return written
 
 
 def strategy_confirmation(settings, key: str):

@@ -189,7 +189,7 @@ def _run_event_study(args: argparse.Namespace) -> int:
         tables["at_dates"] = result.at_detail
     written = write_outputs(out, tables, _study_markdown(result, args), "event_study.md")
     if not args.no_plots:
-        written += _study_plots(out, result, daily, candles, args)
+        written += _study_plots(out, result, daily, candles, args, avail)
     _print_study(console, result, settings)
     console.print(f"events outside the measured period (not measured): {len(result.outside)}; "
                   f"random placebo: {result.n_random} dates (seed {args.seed})")
@@ -255,7 +255,8 @@ def _study_markdown(result: StudyResult, args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def _study_plots(out: Path, result: StudyResult, daily, candles, args) -> list[Path]:
+def _study_plots(out: Path, result: StudyResult, daily, candles, args,
+                 avail: pd.DatetimeIndex) -> list[Path]:
     import numpy as np
 
     from .plots import plot_average_paths, plot_index_events
@@ -281,4 +282,31 @@ def _study_plots(out: Path, result: StudyResult, daily, candles, args) -> list[P
             rut, marked, close, out / "index_events.png",
             f"Russell 2000 events (gap {args.gap}, lookbacks {args.lookback}) and BTC",
         ))
+        written.append(_gate_plot(out / "index_gate_btc.png", daily, avail, close, args))
     return written
+
+
+def _gate_plot(path: Path, daily: pd.DataFrame, avail: pd.DatetimeIndex, btc: pd.Series,
+               args: argparse.Namespace) -> Path:
+    """BTC/USDT under the btc class's gate (the thresholds of the command line, otherwise the
+    strategy's defaults) with the ``--at`` sessions marked."""
+    from .alignment import gate_timeline, open_spells
+    from .events import describe_sessions
+    from .plots import plot_gate_over_btc
+
+    params = common.gate_params_of(args)
+    timeline = gate_timeline(daily, avail, params)
+    first, last = btc.index[0], btc.index[-1] + pd.Timedelta(days=1)
+    shown = timeline[(timeline["available_at"] >= first - pd.Timedelta(days=7))
+                     & (timeline["available_at"] < last)].reset_index(drop=True)
+    spells = open_spells(shown["available_at"], shown["gate_open"].to_numpy(), last)
+    by_session = pd.Series(avail, index=pd.DatetimeIndex(daily["session"]).normalize())
+    labels = describe_sessions(daily, args.at, args.lookback, params)
+    marks = [(by_session[day], text) for day, text in labels.items() if day in by_session.index]
+    share = float(shown["gate_open"].mean()) if len(shown) else float("nan")
+    title = (f"BTC/USDT and the btc gate: open on {share:.0%} of the sessions shown\n"
+             f"(mode {params.mode}, lookback {params.lookback}, "
+             f"ath_fresh {params.ath_fresh}, max_drawdown {params.max_drawdown:g}, tolerance "
+             f"{params.tolerance:g}, window {params.window}, expiry {params.expiry}, basis "
+             f"{params.basis}; the Russell 2000 below)")
+    return plot_gate_over_btc(btc, shown, spells, marks, path, title)

@@ -180,3 +180,29 @@ def event_list(
     if until is not None:
         keep &= np.asarray(sessions <= pd.Timestamp(until))
     return events.loc[keep].sort_values(["session", "kind"]).reset_index(drop=True)
+
+
+def describe_sessions(
+    daily: pd.DataFrame, sessions: Sequence, lookbacks: Sequence[int],
+    params: GateParams | None = None,
+) -> dict[pd.Timestamp, str]:
+    """A short label per session of ``sessions`` from the raw events firing on it, e.g.
+    ``"record close; breakout 252, 756"`` (``"last record close"`` for the latest ``ath`` in
+    ``daily``); ``""`` for a session without events or outside ``daily``."""
+    raw = raw_events(daily, lookbacks, params)
+    days = pd.DatetimeIndex(raw["session"]).normalize()
+    ath_days = days[raw["kind"].to_numpy() == "ath"]
+    last_ath = ath_days.max() if len(ath_days) else None
+    out: dict[pd.Timestamp, str] = {}
+    for session in sessions:
+        day = pd.Timestamp(session).normalize()
+        kinds = raw.loc[days == day, "kind"].tolist()
+        parts = []
+        if "ath" in kinds:
+            parts.append("last record close" if day == last_ath else "record close")
+        for word in ("breakout", "retest"):
+            sizes = [k.split("_")[1] for k in kinds if k.startswith(f"{word}_")]
+            if sizes:
+                parts.append(f"{word} {', '.join(sizes)}")
+        out[day] = "; ".join(parts)
+    return out
