@@ -557,17 +557,19 @@ class RussellGateMixin:
     ) -> pd.DataFrame:
         """After your ``populate_entry_trend``: ``r2k_gate`` / ``r2k_gate_tag`` changed or
         dropped are put back to the gate applied (one warning per column, once)."""
-        current = dataframe[GATE] if GATE in dataframe.columns else None
+        columns = dataframe.columns
+        current = dataframe[GATE] if GATE in columns else None
         if current is None or current.dtype != bool or not np.array_equal(
             current.to_numpy(), gate_open
         ):
             self._warn_reserved(GATE, "populate_entry_trend changed", RESTORED)
             dataframe[GATE] = gate_open.copy()
-        current = dataframe[GATE_TAG] if GATE_TAG in dataframe.columns else None
+        current = dataframe[GATE_TAG].array if GATE_TAG in columns else None  # no .cat work
         if current is None or not (
-            isinstance(current.dtype, pd.CategoricalDtype)
-            and current.cat.categories.equals(tag.categories)
-            and np.array_equal(current.cat.codes.to_numpy(), tag.codes)
+            isinstance(current, pd.Categorical)
+            and (current.categories is tag.categories
+                 or current.categories.equals(tag.categories))
+            and np.array_equal(current.codes, tag.codes)
         ):
             self._warn_reserved(GATE_TAG, "populate_entry_trend changed", RESTORED)
             dataframe[GATE_TAG] = tag.copy()

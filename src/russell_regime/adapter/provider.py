@@ -38,10 +38,16 @@ from ..settings import RegimeSettings
 logger = logging.getLogger(__name__)
 
 _MEMO_SIZE = 16  # ~1.3 MB each on 38 years of sessions; a hyperopt epoch needs 3
-_NO_DATA = pd.DataFrame(
-    {"session": pd.Series([], dtype="datetime64[ns]")}
-    | {c: pd.Series([], dtype="float64") for c in ("open", "high", "low", "close", "volume")}
-)
+
+
+@functools.cache
+def _no_data() -> pd.DataFrame:
+    """The empty daily frame (built on first use, not at import: under pandas 3 a DataFrame's
+    string column index loads pyarrow, ~100 ms of every process's startup)."""
+    return pd.DataFrame(
+        {"session": pd.Series([], dtype="datetime64[ns]")}
+        | {c: pd.Series([], dtype="float64") for c in ("open", "high", "low", "close", "volume")}
+    )
 
 
 class RegimeProvider:
@@ -54,7 +60,7 @@ class RegimeProvider:
     def __init__(self, settings: RegimeSettings) -> None:
         self.settings = settings
         load_table(settings.calendar)  # from disk: no exchange_calendars build per process
-        self._daily: pd.DataFrame = _NO_DATA
+        self._daily: pd.DataFrame = _no_data()
         self._available_at = pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
         self._session_ns = self._available_ns = np.empty(0, dtype=np.int64)
         self._memo: OrderedDict[GateParams, pd.DataFrame] = OrderedDict()
@@ -183,11 +189,24 @@ class RegimeProvider:
         one seen to the last of the daily frame (NaN before the first): 1-2 bytes per candle
         instead of 8, the whole categories once. Frames of one provider that start at the same
         session (freqtrade's lookahead-analysis cuts) get the same categories."""
-        seen = positions[positions >= 0]
-        first = int(seen.min()) if seen.size else self._session_ns.size
-        categories = pd.DatetimeIndex(self._session_ns[first:].view("M8[ns]"))
-        codes = np.where(positions >= 0, positions - first, -1)
-        return pd.Categorical.from_codes(codes, categories=categories, ordered=True)
+        has = positions >= 0
+        first = int(positions.min(initial=self._session_ns.size, where=has))
+        dtype = self._session_dtype(first, self.version)
+        codes = np.where(has, positions - first, -1).astype(
+            np.int16 if len(dtype.categories) < 2**15 else np.int32)
+        return pd.Categorical.from_codes(codes, dtype=dtype)
+
+    def _session_dtype(self, first: int, version: int) -> pd.CategoricalDtype:
+        """The ordered dtype of the sessions from row ``first`` on, memoised per data
+        ``version`` (pairs listed on the same day share it)."""
+        memo = self.__dict__.setdefault("_session_dtypes", {})
+        key = (first, version)
+        if key not in memo:
+            if len(memo) >= 64:
+                memo.clear()
+            memo[key] = pd.CategoricalDtype(
+                pd.DatetimeIndex(self._session_ns[first:].view("M8[ns]")), ordered=True)
+        return memo[key]
 
     def fingerprint(self) -> dict[str, Any]:
         """Identity of the data installed: ticker, source, rows, first/last session and a hash
