@@ -13,7 +13,8 @@ import pytest
 from russell_regime.core.refresh import duration_label
 
 
-def _status(tmp_path, rows: pd.DataFrame, now: str) -> subprocess.CompletedProcess:
+def _status(tmp_path, rows: pd.DataFrame, now: str, confirmations: dict | None = None
+            ) -> subprocess.CompletedProcess:
     data = tmp_path / "rut.csv"
     rows.assign(session=rows["session"].dt.strftime("%Y-%m-%d")).rename(
         columns={"session": "date"}
@@ -21,6 +22,7 @@ def _status(tmp_path, rows: pd.DataFrame, now: str) -> subprocess.CompletedProce
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"russell_regime": {
         "source": "file", "path": str(data), "cache_dir": str(tmp_path / "cache"),
+        **({"confirmations": confirmations} if confirmations else {}),
     }}))
     return subprocess.run(
         [sys.executable, "-m", "russell_regime", "status", "--config", str(config), "--now", now],
@@ -93,7 +95,7 @@ def test_status_shows_every_configured_confirmation(tmp_path, rut_daily, shared_
     short = tmp_path / "vix_short.csv"
     pd.concat([cut, stray]).sort_values("date").to_csv(short, index=False)
     rows = rut_daily[rut_daily["session"] <= "2024-11-19"]
-    out = _status_with(tmp_path, rows, "2024-11-19T12:00", {
+    out = _status(tmp_path, rows, "2024-11-19T12:00", {
         "vix": {"source": "file", "path": str(short), "level": 20},
         "value": {"ticker": "IWN", "versus": "IWM", "source": "file", "required": False,
                   "path": str(shared_data / "index" / "IWN.csv"),
@@ -113,21 +115,4 @@ def test_status_shows_every_configured_confirmation(tmp_path, rut_daily, shared_
     assert value.endswith("on 2024-11-18; stale no")
     assert _line(out.stdout, "dropped") == (
         "dropped   ^VIX: 1 stray row(s) not on a XNYS session: 2024-09-02"
-    )
-
-
-def _status_with(tmp_path, rows: pd.DataFrame, now: str, confirmations: dict
-                 ) -> subprocess.CompletedProcess:
-    data = tmp_path / "rut.csv"
-    rows.assign(session=rows["session"].dt.strftime("%Y-%m-%d")).rename(
-        columns={"session": "date"}
-    ).to_csv(data, index=False)
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps({"russell_regime": {
-        "source": "file", "path": str(data), "cache_dir": str(tmp_path / "cache"),
-        "confirmations": confirmations,
-    }}))
-    return subprocess.run(
-        [sys.executable, "-m", "russell_regime", "status", "--config", str(config), "--now", now],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
