@@ -80,6 +80,17 @@ class ConfirmationSettings:
 
 
 @dataclass(frozen=True)
+class LedgerSettings:
+    """The decision ledger (dry-run / live only): on by default, at ``path`` (resolved by
+    :func:`settings_from_config`: ``<user_data_dir>/russell_regime/ledger.sqlite`` by default;
+    None when the config has neither ``path`` nor ``user_data_dir``, which freqtrade always
+    sets: then no ledger is written)."""
+
+    enabled: bool = True
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
 class RegimeSettings:
     ticker: str = "^RUT"
     calendar: str = DEFAULT_CALENDAR  # exchange_calendars code of the index's exchange
@@ -98,6 +109,7 @@ class RegimeSettings:
     # Increases of long positions (adjust_trade_position) follow the gate and the stale veto.
     gate_position_adjustments: bool = True
     confirmations: Mapping[str, ConfirmationSettings] = field(default_factory=dict)
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
 
     @property
     def enabled_confirmations(self) -> tuple[str, ...]:
@@ -152,6 +164,7 @@ def settings_from_config(config: Mapping[str, Any]) -> RegimeSettings:
         notify=pick("notify", _bool, True),
         exit_on_risk_off=pick("exit_on_risk_off", _bool, False),
         gate_position_adjustments=pick("gate_position_adjustments", _bool, True),
+        ledger=_ledger(raw.get("ledger"), config.get("user_data_dir"), errors),
     )
     if raw.get("confirmations") is not None:
         confirmations = _confirmations(raw["confirmations"], settings, errors)
@@ -161,6 +174,29 @@ def settings_from_config(config: Mapping[str, Any]) -> RegimeSettings:
     if errors:
         raise ConfigError(f"invalid {SECTION} config: " + "; ".join(errors))
     return settings
+
+
+def _ledger(raw: Any, user_data: Any, errors: list[str]) -> LedgerSettings:
+    """``ledger``: ``{"enabled": bool, "path": str | null}`` (missing / null: defaults); bad
+    keys or values are appended to ``errors`` as ``ledger.<key>=<value>: <problem>``."""
+    default = LedgerSettings(
+        path=Path(user_data) / "russell_regime" / "ledger.sqlite" if user_data else None)
+    if raw is None:
+        return default
+    if not isinstance(raw, Mapping):
+        errors.append(f"ledger={raw!r}: must be an object such as "
+                      '{"enabled": true, "path": null}')
+        return default
+    errors += [f"unknown key 'ledger.{key}'" for key in raw if key not in ("enabled", "path")]
+    values: dict[str, Any] = {}
+    for key, check in (("enabled", _bool), ("path", _path)):
+        if raw.get(key) is None:
+            continue
+        try:
+            values[key] = check(raw[key])
+        except (TypeError, ValueError) as exc:
+            errors.append(f"ledger.{key}={raw[key]!r}: {exc}")
+    return replace(default, **values)
 
 
 def _ticker(value: Any) -> str:

@@ -76,6 +76,17 @@ _NEVER = pd.Timestamp.max.tz_localize("UTC")
 
 Notify = Callable[[str], None]
 ParamsFor = Callable[[str], GateParams]
+# on_attempt(ticker, attempted_at, outcome, detail, newest session after the attempt)
+OnAttempt = Callable[[str, pd.Timestamp, str, str | None, pd.Timestamp | None], None]
+REJECTED_ERRORS = ("RevisionRejected", "DataValidationError")
+
+
+def attempt_outcome(error: str | None) -> str:
+    """``ok`` (no error), ``rejected`` (the answer was refused: implausible revision or invalid
+    rows) or ``failed`` (anything else: network, timeout, abandoned fetch)."""
+    if error is None:
+        return "ok"
+    return "rejected" if error.split(":", 1)[0] in REJECTED_ERRORS else "failed"
 
 
 @dataclass(eq=False)
@@ -158,8 +169,10 @@ class LiveRegime:
         clock: Callable[[], float] = time.monotonic,
         lock_timeout: float | None = None,
         worker_of: LiveRegime | None = None,
+        on_attempt: OnAttempt | None = None,
     ) -> None:
         self.provider = provider
+        self.on_attempt = on_attempt
         self._owner = worker_of
         self.settings = provider.settings
         self.params_for = params_for
@@ -422,6 +435,12 @@ class LiveRegime:
             when, self._newest(), s.availability, s.refresh_interval_minutes
         )
         self._recheck = None
+        if self.on_attempt is not None:
+            try:
+                self.on_attempt(s.ticker, when, attempt_outcome(error), error, self._newest())
+            except Exception as exc:  # a failing recorder must not stop the refresh loop
+                self._log_once(f"on_attempt {type(exc).__name__}", logging.WARNING,
+                               "Russell refresh recorder failed: %s", exc)
 
     def _check_staleness(self, now: pd.Timestamp) -> None:
         s = self.settings

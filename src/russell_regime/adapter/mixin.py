@@ -80,6 +80,13 @@ strategies do not override, so **you may override** ``bot_start``, ``bot_loop_st
   ``Backtesting._check_adjust_trade_for_candle``; it calls your ``adjust_trade_position``): the
   gate on increases of long positions above.
 
+Decision ledger (dry-run / live, ``ledger`` in the config, on by default;
+:mod:`..data.ledger`): after ``advise_entry`` the pair's last candle (the one the bot decides
+on) is recorded once per candle with its session, gate and entry (``allowed`` / ``blocked`` /
+``none``); a long vetoed by ``get_entry_signal`` turns that candle's row to ``vetoed``; every
+refresh attempt of the index and of each confirmation series is a ``refreshes`` row. Writing
+never blocks or fails the bot (a background thread; errors are one warning).
+
 Overriding one of these seven internal methods without calling ``super()``, or listing the mixin
 after ``IStrategy`` in the bases, would silently drop the gate: it is an
 ``OperationalException`` when the strategy is built.
@@ -89,12 +96,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from freqtrade.enums import RunMode, SignalDirection, TradingMode
 from freqtrade.exceptions import ConfigurationError, OperationalException
+from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.strategy import IStrategy
 from freqtrade.util.datetime_helpers import dt_now
 
@@ -102,9 +111,11 @@ from ..compat import require_supported_freqtrade
 from ..core.align import gather, gather_categorical, positions_from_available_at, seen_runs
 from ..core.gate import GateParams, pair_class
 from ..core.refresh import BLOCK, IGNORE, POLICY_EFFECT, entry_override, staleness
+from ..data.ledger import Ledger, Refresh, day, iso
 from ..errors import ConfigError, RegimeError
 from ..settings import settings_from_config
 from .confirm import Confirmation, FlowsFile, confirmations_for
+from .decisions import build_decision, entry_outcome
 from .live import LiveRegime
 from .params import (
     CONFIRM_PARAMS,
@@ -195,6 +206,11 @@ class RussellGateMixin:
                 if inherited is None or is_generated(inherited):  # else declared by the user
                     setattr(self, name, param)  # per instance: only configured ones exist
         self.russell_report = {}
+        self.russell_ledger: Ledger | None = None  # dry-run / live with ledger.enabled
+        # (pair, timeframe) -> (last candle recorded, its row builder, entry)
+        self._ledger_last: dict[tuple[str, str], tuple[Any, Any, str]] = {}
+        self._ledger_failed = False
+        self._ledger_step: int | None = None  # the timeframe in seconds, once
         self.russell_adds_blocked: dict[str, int] = {}  # per pair: long increases dropped
         self._adds_logged: dict[Any, Any] = {}  # trade id -> candle of the last logged block
         self._reserved_warned: set[str] = set()
@@ -208,7 +224,11 @@ class RussellGateMixin:
         super().ft_bot_start(**kwargs)  # type: ignore[misc]
         if self.config.get("runmode") in LIVE_MODES:
             notify = lambda text: self.dp.send_msg(text)  # noqa: E731
-            self.live = LiveRegime(self.regime, self.russell_gate_params, notify=notify)
+            ledger = self.regime_settings.ledger
+            if ledger.enabled and ledger.path is not None:
+                self.russell_ledger = Ledger(ledger.path)
+            self.live = LiveRegime(self.regime, self.russell_gate_params, notify=notify,
+                                   on_attempt=self._russell_record_refresh)
             self.live.start()
             self._russell_start_confirmations(notify)
         elif not self.regime.loaded:
@@ -227,6 +247,7 @@ class RussellGateMixin:
         if signal == SignalDirection.LONG and self.russell_entry_blocked():
             logger.info("Russell: long entry on %s vetoed, the index data is stale "
                         "(stale_policy block_entries)", pair)
+            self._russell_record_veto(pair, timeframe, dataframe)
             return None, tag
         return signal, tag
 
@@ -275,7 +296,7 @@ class RussellGateMixin:
             )
         pair = metadata["pair"]
         cls = self.russell_pair_class(pair)
-        gate_open, tag, stale, applied = self._effective_gate(dataframe, cls)
+        gate_open, tag, stale, applied, seen = self._effective_gate(dataframe, cls)
         # the frame gets copies: a strategy writing into r2k_gate cannot change the gate applied
         dataframe = _with_columns(dataframe, {GATE: gate_open.copy(), GATE_TAG: tag.copy()})
         if self.config.get("runmode") in AUDIT_MODES:
@@ -309,6 +330,10 @@ class RussellGateMixin:
                            "gate_open": gate_open.copy(),
                            "signals": signals, "blocked": blocked, "stale": stale.copy()},
         }
+        if self.live is not None and self.russell_ledger is not None and len(dataframe):
+            self._russell_record_decision(dataframe, pair, cls, gate_open, tag, stale, applied,
+                                          entry_outcome(bool(signals[-1]), bool(blocked[-1])),
+                                          seen)
         return dataframe
 
     def advise_exit(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
@@ -465,10 +490,83 @@ class RussellGateMixin:
                 if isinstance(series, FlowsFile):
                     self._russell_reload_flows(confirmation)
                     continue
-                live = LiveRegime(series, None, notify=notify, worker_of=self.live)
+                live = LiveRegime(series, None, notify=notify, worker_of=self.live,
+                                  on_attempt=self._russell_record_refresh)
                 live.start()
                 lives.append(live)
             self.russell_confirmation_lives[key] = lives
+
+    def _russell_record_decision(
+        self, dataframe: pd.DataFrame, pair: str, cls: str, gate_open: np.ndarray,
+        tag: pd.Categorical, stale: np.ndarray, applied: dict[str, np.ndarray], entry: str,
+        seen: tuple[int, Any] | None = None,
+    ) -> None:
+        """Queue the ledger row of the last candle of ``dataframe`` when that candle is new
+        for (pair, timeframe). The bot thread only captures raw values (the last candle's
+        date, the daily row it sees, ``seen`` = (row, GateParams) from the gate computation);
+        the writer thread builds the row (:func:`.decisions.build_decision`). Never raises
+        (one error log)."""
+        try:
+            dates = self.russell_report.get(pair, {}).get("per_candle", {}).get("date")
+            last = pd.Timestamp(dates[-1] if dates is not None else dataframe["date"].iat[-1])
+            key = (pair, self.timeframe)
+            if self._ledger_last.get(key, (None,))[0] == last.value:  # int ns: naive = UTC
+                return
+            if seen is None:  # not from advise_entry: find the row (slower)
+                seen = (int(self.russell_positions(dataframe.iloc[-1:])[0]),
+                        self.russell_gate_params(cls))
+            row, params = seen
+            confirmations = {}
+            for name in self._russell_active_confirmations():
+                column = f"r2k_{name}_session"
+                confirmations[name] = {
+                    "session": dataframe[column].iat[-1] if column in dataframe else None,
+                    "verdict": int(bool(applied[name][-1])) if name in applied else None,
+                    "stale": int(self._confirmation_stale.get(name, True)),
+                }
+            if self._ledger_step is None:
+                self._ledger_step = timeframe_to_seconds(self.timeframe)
+            build = partial(
+                build_decision, strategy=type(self).__name__, pair=pair,
+                timeframe=self.timeframe, last_candle=last, step_seconds=self._ledger_step,
+                decided_at=dt_now(), daily=self.regime.daily,
+                available_ns=self.regime.available_ns, row=row, gate=bool(gate_open[-1]),
+                stale=bool(stale[-1]), tag_code=int(tag.codes[-1]),
+                tag_categories=tag.categories, params=params,
+                confirmations=confirmations, entry=entry, pair_class=cls,
+            )
+            self._ledger_last[key] = (last.value, build, entry)
+            self.russell_ledger.record_built(build)  # type: ignore[union-attr]
+        except Exception as exc:  # the ledger must never fail the bot loop
+            self._russell_ledger_error(exc)
+
+    def _russell_record_veto(self, pair: str, timeframe: str, dataframe: pd.DataFrame) -> None:
+        """Turn the recorded row of the vetoed candle (the last of ``dataframe``) to vetoed."""
+        if self.russell_ledger is None or not len(dataframe):
+            return
+        try:
+            last, build, entry = self._ledger_last.get((pair, timeframe), (None, None, None))
+            if (build is not None and entry != "vetoed"
+                    and last == pd.Timestamp(dataframe["date"].iat[-1]).value):
+                self._ledger_last[(pair, timeframe)] = (last, build, "vetoed")
+                self.russell_ledger.record_built(partial(build, entry="vetoed"))
+        except Exception as exc:
+            self._russell_ledger_error(exc)
+
+    def _russell_record_refresh(self, ticker: str, when: pd.Timestamp, outcome: str,
+                                detail: str | None, newest: pd.Timestamp | None) -> None:
+        """LiveRegime's ``on_attempt``: a ``refreshes`` row."""
+        if self.russell_ledger is not None:
+            self.russell_ledger.record_refresh(Refresh(
+                strategy=type(self).__name__, ticker=ticker, attempted_at=iso(when) or "",
+                outcome=outcome, detail=detail, last_session=day(newest),
+            ))
+
+    def _russell_ledger_error(self, exc: Exception) -> None:
+        if not self._ledger_failed:
+            self._ledger_failed = True
+            logger.error("Russell ledger: a decision row could not be built (%s: %s); trading "
+                         "goes on", type(exc).__name__, exc, exc_info=True)
 
     def _russell_reload_flows(self, confirmation: Confirmation) -> bool:
         series = next(iter(confirmation.series.values()))
@@ -512,12 +610,15 @@ class RussellGateMixin:
 
     def _effective_gate(
         self, dataframe: pd.DataFrame, cls: str
-    ) -> tuple[np.ndarray, pd.Categorical, np.ndarray, dict[str, np.ndarray]]:
+    ) -> tuple[np.ndarray, pd.Categorical, np.ndarray, dict[str, np.ndarray], tuple[int, Any]]:
         """(gate open, tag, stale, per confirmation as applied) per candle with the stale
-        policy applied: the index's class gate AND every active confirmation."""
+        policy applied: the index's class gate AND every active confirmation; and (the daily
+        row the last candle sees or -1, the class's GateParams) for the ledger."""
         params = self.russell_gate_params(cls)
         daily = self.regime.gate(params)
         rows, lengths = seen_runs(dataframe[AVAILABLE_AT], self.regime.available_ns)
+        runs = np.flatnonzero(lengths)
+        last_row = int(rows[runs[-1]]) if runs.size else -1
         gate_open = np.repeat(gather(daily["gate_open"].to_numpy(), rows), lengths)
         per_run = gather_categorical(self.regime.gate_tags(params), rows, fill="")
         tag = pd.Categorical.from_codes(np.repeat(per_run.codes, lengths), dtype=per_run.dtype,
@@ -543,7 +644,7 @@ class RussellGateMixin:
             closed = index_open & ~gate_open
             if closed.any():  # closed by a confirmation: no condition tag
                 tag[closed] = ""
-        return gate_open, tag, stale, applied
+        return gate_open, tag, stale, applied, (last_row, params)
 
     def _can_short_here(self) -> bool:
         """True where freqtrade takes ``enter_short`` (a non-spot trading mode and
