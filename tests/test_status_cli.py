@@ -4,8 +4,10 @@ bot would have had at T: the newest session available at T, its gate, staleness 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -116,3 +118,110 @@ def test_status_shows_every_configured_confirmation(tmp_path, rut_daily, shared_
     assert _line(out.stdout, "dropped") == (
         "dropped   ^VIX: 1 stray row(s) not on a XNYS session: 2024-09-02"
     )
+
+
+# --- the decision ledger in status, and verify's outcome kept in it -------------------------
+
+
+def _ledger(tmp_path, rut_daily) -> Path:
+    """An honest ledger at the default path (``user_data`` under the caller's folder): BTC and
+    ETH 1h candles closing 2024-11-18 20:00 (sees 11-15) and 22:00 (sees 11-18)."""
+    from russell_regime.adapter.decisions import decision_row
+    from russell_regime.core.calendar import Availability
+    from russell_regime.core.gate import GateParams, daily_gate
+    from russell_regime.data.ledger import Ledger
+
+    path = tmp_path / "user_data" / "russell_regime" / "ledger.sqlite"
+    params = GateParams()
+    gate = daily_gate(rut_daily, params)["gate_open"].to_numpy(dtype=bool)
+    available = Availability().available_at(rut_daily["session"])
+    ledger = Ledger(path)
+    for close in ("2024-11-18 20:00", "2024-11-18 22:00"):
+        at = pd.Timestamp(close, tz="UTC")
+        i = int((available < at).sum()) - 1
+        for pair in ("BTC/USDT", "ETH/USDT"):
+            ledger.record_decision(decision_row(
+                strategy="RussellRiskOn", pair=pair, timeframe="1h", candle_close=at,
+                decided_at=at + pd.Timedelta(seconds=5), session=rut_daily["session"].iloc[i],
+                available_at=available[i], close_seen=rut_daily["close"].iloc[i],
+                gate=bool(gate[i]), stale=False, tag=None, params=params, confirmations={},
+                entry="allowed" if gate[i] else "blocked", pair_class=pair[:3].lower(),
+            ))
+    ledger.close()
+    return path
+
+
+def _verify(tmp_path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "russell_regime", "ledger", "verify", "--config",
+         str(tmp_path / "config.json")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_status_shows_the_ledgers_last_decisions_and_the_last_verify(tmp_path, rut_daily):
+    rows = rut_daily[rut_daily["session"] <= "2024-11-19"]
+    before = _status(tmp_path, rows, "2024-11-18T23:00").stdout.splitlines()  # no ledger yet
+    assert not [x for x in before if x.startswith(("ledger", "decision", "verify"))]
+    path = _ledger(tmp_path, rut_daily)
+    out = _status(tmp_path, rows, "2024-11-18T23:00")
+    assert out.returncode == 0, out.stderr
+    assert _line(out.stdout, "ledger") == f"ledger    {path} (4 decisions)"
+    assert [x for x in out.stdout.splitlines() if x.startswith("decision")] == [
+        f"decision  {pair} (RussellRiskOn 1h): candle 2024-11-18 22:00 UTC, gate open, "
+        "entry allowed (session 2024-11-18)" for pair in ("BTC/USDT", "ETH/USDT")]
+    assert _line(out.stdout, "verify") == (
+        "verify    never run (python -m russell_regime ledger verify)")
+    earlier = _status(tmp_path, rows, "2024-11-18T21:00")  # as of --now: the 20:00 candle
+    assert "candle 2024-11-18 20:00 UTC, gate open, entry allowed (session 2024-11-15)" in (
+        _line(earlier.stdout, "decision  BTC"))
+
+    verify = _verify(tmp_path)
+    assert verify.returncode == 0, verify.stderr
+    assert verify.stderr == ""
+    after = _status(tmp_path, rows, "2024-11-18T23:00")
+    verified = _line(after.stdout, "verify")
+    assert verified.endswith(
+        " UTC: ok (exit 0), agree 4, revised upstream 0, late data 0, mismatch 0")
+    at = pd.Timestamp(verified.split()[1] + " " + verified.split()[2], tz="UTC")
+    assert abs(pd.Timestamp.now(tz="UTC") - at) < pd.Timedelta(minutes=5)
+    with sqlite3.connect(path) as db:
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    db.close()
+    kept = json.loads(meta["last_verify"])
+    assert meta["last_verify_at"] == kept["at"]
+    assert kept["exit_code"] == 0 and kept["rows"] == 4
+    assert kept["index"]["ticker"] == "^RUT" and kept["index"]["last_session"] == "2024-11-19"
+
+
+@pytest.mark.parametrize("case", ["read-only", "locked"])
+def test_verify_on_a_ledger_it_cannot_write_warns_once_and_keeps_its_exit_code(
+    tmp_path, rut_daily, case
+):
+    rows = rut_daily[rut_daily["session"] <= "2024-11-19"]
+    assert _status(tmp_path, rows, "2024-11-18T23:00").returncode == 0  # writes the config
+    path = _ledger(tmp_path, rut_daily)
+    holder = None
+    if case == "read-only":
+        path.chmod(0o444)
+    else:  # another writer holds the write lock longer than verify waits (2 s)
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+    try:
+        out = _verify(tmp_path)
+    finally:
+        if holder is not None:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert out.returncode == 0, out.stderr
+    assert "result    ok: no mismatch" in out.stdout
+    warning = out.stderr.strip().splitlines()
+    assert len(warning) == 1 and warning[0].startswith(
+        f"russell_regime ledger: warning: verify result not recorded in {path} (")
+    assert ("the file is read-only" if case == "read-only" else "locked") in warning[0]
+    with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
+        keys = {k for (k,) in db.execute("SELECT key FROM meta")}
+    db.close()
+    assert keys == {"schema_version"}
+    assert _line(_status(tmp_path, rows, "2024-11-18T23:00").stdout, "verify").endswith(
+        "never run (python -m russell_regime ledger verify)")

@@ -28,6 +28,7 @@ from ..errors import RegimeError
 from ..evidence.commands import add_evidence_commands
 from .backtest import add_backtest_command
 from .download import add_download_command
+from .ledger import add_ledger_command
 from .status import add_status_command
 
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_download_command(subparsers)
     add_backtest_command(subparsers)
     add_status_command(subparsers)
+    add_ledger_command(subparsers)
     add_evidence_commands(subparsers)
     subparsers.add_parser(
         "offline", add_help=False,

@@ -1,5 +1,7 @@
 """``status [--config C] [--now T]``: the regime state per pair class, offline (cache or file,
-never the network), as a bot would have had it at ``now``."""
+never the network), as a bot would have had it at ``now``; when the decision ledger exists at
+the configured / default path, its last decision per pair (candle closed by ``now``) and the
+last ``ledger verify`` outcome."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from ..core.refresh import (
 from ..data.cache import DailyCache
 from ..errors import ConfigError, RegimeError
 from ..settings import RegimeSettings, settings_from_config
+from .ledger import configured_ledger, ledger_status_lines
 
 
 def status_report(settings: RegimeSettings, now: pd.Timestamp) -> list[str]:
@@ -145,7 +148,8 @@ def add_status_command(subparsers: argparse._SubParsersAction) -> None:
         help="show the regime state per pair class (offline)",
         description=(
             "Show the index data in hand (cache or file, never the network), its staleness and "
-            "each pair class's gate with default thresholds."
+            "each pair class's gate with default thresholds; with a decision ledger, its last "
+            "decision per pair and the last 'ledger verify' result."
         ),
     )
     parser.add_argument(
@@ -164,10 +168,12 @@ def add_status_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_status(args: argparse.Namespace) -> int:
-    _, config = command_config(args.config, args.userdir)
+    config_path, config = command_config(args.config, args.userdir)
     settings = settings_from_config(config)
     now = pd.Timestamp.now(tz="UTC") if args.now is None else _parse_now(args.now)
-    print("\n".join(status_report(settings, now)))
+    lines = status_report(settings, now)
+    lines += ledger_status_lines(configured_ledger(config, config_path), now)
+    print("\n".join(lines))
     return 0
 
 
