@@ -111,6 +111,7 @@ from ..compat import require_supported_freqtrade
 from ..core.align import gather, gather_categorical, positions_from_available_at, seen_runs
 from ..core.gate import GateParams, pair_class
 from ..core.refresh import BLOCK, IGNORE, POLICY_EFFECT, entry_override, staleness
+from ..core.stalegate import confirmation_under_policy, gate_under_policy
 from ..data.ledger import Ledger, Refresh, day, iso
 from ..errors import ConfigError, RegimeError
 from ..settings import settings_from_config
@@ -327,8 +328,8 @@ class RussellGateMixin:
             "blocked": int(blocked.sum()),
             "stale": int(stale.sum()),
             "per_candle": {"date": dataframe["date"].values if "date" in dataframe else None,
-                           "gate_open": gate_open.copy(),
-                           "signals": signals, "blocked": blocked, "stale": stale.copy()},
+                           "gate_open": gate_open,  # the gate applied; the frame has a copy
+                           "signals": signals, "blocked": blocked, "stale": stale},
         }
         if self.live is not None and self.russell_ledger is not None and len(dataframe):
             self._russell_record_decision(dataframe, pair, cls, gate_open, tag, stale, applied,
@@ -588,7 +589,7 @@ class RussellGateMixin:
         confirmation's staleness handled like the index's: a required one by
         ``stale_policy``, an optional stale one ignored (treated as open). Returns (gate, stale
         incl. required confirmations, per key the confirmation as applied)."""
-        policy = entry_override(True, self.regime_settings.stale_policy)
+        policy = self.regime_settings.stale_policy
         applied = {}
         for key in self._russell_active_confirmations():
             confirmation = self.russell_confirmations[key]
@@ -598,10 +599,8 @@ class RussellGateMixin:
                 key_stale = np.full(len(dataframe), self._confirmation_stale.get(key, True))
             else:
                 key_stale = confirmation.stale(positions, dataframe["date"], self.timeframe)
-            if not confirmation.conf.required or policy == IGNORE:
-                seen = seen | key_stale
-            elif policy == BLOCK:
-                seen = seen & ~key_stale
+            seen = confirmation_under_policy(seen, key_stale, policy,
+                                             confirmation.conf.required)
             if confirmation.conf.required:
                 stale = stale | key_stale
             gate_open = gate_open & seen
@@ -627,11 +626,9 @@ class RussellGateMixin:
             stale = np.full(len(dataframe), self.live.state.stale)
         else:  # backtest / hyperopt: the same rule at each candle's close
             stale = dataframe[STALE].to_numpy(dtype=bool)
-        override = entry_override(True, self.regime_settings.stale_policy)
-        if override == BLOCK:  # stale_policy block_entries
-            gate_open = gate_open & ~stale
-        elif override == IGNORE:  # stale_policy ignore_gate
-            gate_open = gate_open | stale
+        policy = self.regime_settings.stale_policy
+        gate_open = gate_under_policy(gate_open, stale, policy)
+        if entry_override(True, policy) == IGNORE:  # stale_policy ignore_gate: tag it
             # categories must not depend on the frame (freqtrade's lookahead-analysis compares
             # a full and a cut frame): always add the stale tag, then set it where stale
             if STALE_IGNORED not in tag.categories:

@@ -349,19 +349,18 @@ def confirmation_info(strategy: Any) -> list[dict[str, Any]]:
     for key, confirmation in (getattr(strategy, "russell_confirmations", None) or {}).items():
         conf = confirmation.conf
         role = "required" if conf.required else "optional"
-        for ticker, series in confirmation.series.items():
-            daily = series.daily
-            if not len(daily):
+        for (ticker, last, since), series in zip(confirmation.series_ends(),
+                                                 confirmation.series.values(), strict=True):
+            if last is None:  # no data
                 continue
+            daily = series.daily
             path = getattr(series, "path", None) or getattr(
                 getattr(series, "settings", None), "path", None)
-            last = pd.Timestamp(daily["session"].iloc[-1])
             out.append({
                 "ticker": f"{ticker} ({key}, {role})",
                 "source": f"file {path}" if path is not None else f"cache {settings.cache_dir}",
                 "sessions": len(daily), "first": pd.Timestamp(daily["session"].iloc[0]),
                 "last": last, "dropped": tuple(getattr(series, "dropped", ())),
-                "stale_from": stale_from(last, confirmation.availability,
-                                         settings.stale_grace_minutes),
+                "stale_from": since,
             })
     return out

@@ -113,12 +113,11 @@ def confirmation_lines(settings: RegimeSettings, key: str, now: pd.Timestamp) ->
         effect = "no"
     elif not conf.required:
         effect = "yes -> ignored (optional: counts as open)"
+    elif entry_override(True, settings.stale_policy) is None:  # last_known
+        effect = f"yes -> keeps its last verdict (stale_policy {settings.stale_policy})"
     else:
-        override = entry_override(True, settings.stale_policy)
         effect = ("yes -> " + POLICY_EFFECT.get(settings.stale_policy, "entries blocked")
                   + f" (stale_policy {settings.stale_policy})")
-        if override is None:
-            effect = f"yes -> keeps its last verdict (stale_policy {settings.stale_policy})"
     lines = [f"{head}: {'; '.join(parts)}; {verdict}; stale {effect}"]
     for ticker, series in confirmation.series.items():
         dropped = tuple(getattr(series, "dropped", ()))

@@ -30,6 +30,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.stalegate import stale_series_note
+
 HEADER = "== russell_regime backtest summary =="
 CLASS_ORDER = ("btc", "eth", "alt")
 COUNTED = ("gate_open", "signals", "blocked", "stale")  # per-candle flags of the report
@@ -120,10 +122,7 @@ def series_lines(
     for info in every:
         since = info.get("stale_from")
         if since is not None and (until is None or pd.Timestamp(since) < until):
-            lines.append(
-                f"stale data: {info['ticker']} last session {info['last']:%Y-%m-%d}, stale from "
-                f"{pd.Timestamp(since):%Y-%m-%d %H:%M} UTC"
-            )
+            lines.append(f"stale data: {stale_series_note(info['ticker'], info['last'], since)}")
     return lines
 
 

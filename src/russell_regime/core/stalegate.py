@@ -1,8 +1,9 @@
 """The stale policy per candle, and naming stale series (pure).
 
-The strategy's rule (``adapter.mixin``: ``_effective_gate`` / ``_russell_confirm``), stated
-once more as pure functions so the evidence's trade filter models staleness exactly as the
-backtest does:
+The strategy's rule, in one place: the mixin applies it (``adapter.mixin``:
+``_effective_gate`` / ``_russell_confirm``) and the evidence's trade filter
+(``evidence.alignment.class_gate_masks``) applies the same functions, so the filter models
+staleness exactly as the backtest does:
 
 * the index: stale candles (:func:`refresh.stale_mask`) under ``stale_policy``
   ``block_entries`` (or any unknown policy) close the gate, under ``ignore_gate`` open it,

@@ -288,13 +288,12 @@ def _series_states(settings, keys: list[str]) -> dict[str, list[tuple[str, objec
     for key in keys:
         confirmation = Confirmation(settings, settings.confirmations[key])
         confirmation.load_offline()
-        rows = []
-        for ticker, series in confirmation.series.items():
-            daily = series.daily
-            last = pd.Timestamp(daily["session"].iloc[-1]) if len(daily) else None
-            name = f"{ticker} ({key})" if not isinstance(series, FlowsFile) else f"flows ({key})"
-            rows.append((name, last, stale_from(last, confirmation.availability, grace)))
-        out[key] = rows
+        out[key] = [
+            (f"flows ({key})" if isinstance(series, FlowsFile) else f"{ticker} ({key})", last,
+             since)
+            for (ticker, last, since), series in zip(confirmation.series_ends(),
+                                                     confirmation.series.values(), strict=True)
+        ]
     return out
 
 
