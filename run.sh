@@ -11,7 +11,7 @@ export R2K_CALLER_DIR="$PWD"
 cd "$(dirname "${BASH_SOURCE[0]}")"
 VENV="${VENV:-.venv}"
 
-if ! "$VENV/bin/python" -c "import freqtrade, talib, exchange_calendars, russell_regime, pytest" \
+if ! "$VENV/bin/python" -c "import freqtrade, talib, exchange_calendars, arch, russell_regime, pytest" \
     >/dev/null 2>&1; then
   PYTHON="$(command -v python3.11 || command -v python3)"
   echo "run.sh: first use: creating the virtualenv $VENV with $PYTHON ..." >&2
