@@ -137,3 +137,113 @@ def test_compare_random_gate_control(shared_data, tmp_path):
     assert again.returncode == 0
     pd.testing.assert_frame_equal(draws, pd.read_csv(tmp_path / "again" /
                                                      "compare_random_draws.csv"))
+
+
+# --- multiple comparisons (SPA, StepM) of the gate variants vs ungated; compare_run.json ------
+
+RUN_KEYS = {"strategy", "timerange", "start", "end", "pairs", "timeframe", "config", "gate",
+            "confirmations", "seed", "random_gates", "spa_reps", "spa_block", "created",
+            "russell_regime_version"}
+
+
+@pytest.mark.shared_data
+@pytest.mark.freqtrade_run
+def test_compare_multiple_comparisons_of_the_gate_variants(shared_data, tmp_path):
+    """SPA and StepM of every gate variant that ran (the gate, the gate with vix / lead /
+    value) vs ungated, printed and written; the numbers are superiority() of the equity curves
+    compare wrote (read back: 6 significant digits, so a p-value may move by one replication)."""
+    import json
+
+    from russell_regime.evidence.backtest import gated_params
+    from russell_regime.evidence.superiority import (
+        SUPERIORITY_COLUMNS,
+        daily_returns_table,
+        superiority,
+    )
+
+    proc = _run(tmp_path, "compare", "--data", str(shared_data), "--out", "out",
+                "--timerange", "20211001-20220101", "--pairs", "BTC", "ETH", "SOL",
+                "--no-progress", "--no-plots", "--random-gates", "0", "--spa-reps", "200",
+                "--spa-block", "6", "--seed", "11")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = tmp_path / "out"
+    spa = pd.read_csv(out / "compare_spa.csv")
+    assert list(spa.columns) == list(SUPERIORITY_COLUMNS)
+    runs = pd.read_csv(out / "compare.csv")["run"].tolist()
+    variants = ["gated (defaults)", "gated+vix", "gated+lead", "gated+value"]
+    assert [r for r in runs if r.startswith("gated")] == variants
+    assert spa["variant"].tolist() == variants  # one row per variant that ran, no ungated/BH
+    assert (spa["benchmark"] == "ungated (all *_mode=off)").all()
+    for col in ("spa_p_consistent", "spa_p_lower", "spa_p_upper"):
+        assert spa[col].between(0, 1).all() and spa[col].nunique() == 1
+    assert spa[["reps", "block_size", "seed", "n_variants"]].iloc[0].tolist() == [200, 6, 11, 4]
+    text = " ".join(proc.stdout.split())
+    p = spa["spa_p_consistent"].iloc[0]
+    assert (f"Multiple comparisons vs ungated (all *_mode=off): SPA p = {p:.3f} (Hansen 2005), "
+            "StepM at 5 % (Romano & Wolf 2005)") in text
+    winners = spa.loc[spa["beats_benchmark_stepm"], "variant"].tolist()
+    verdict = (f"StepM: {', '.join(winners)} beat" if winners else
+               "no gate variant beats ungated (all *_mode=off) after accounting for 4 variants")
+    assert verdict in text
+    assert "# Multiple comparisons" in (out / "compare_spa.md").read_text()
+    # the wiring: the same analysis on compare_equity.csv read back
+    equity = pd.read_csv(out / "compare_equity.csv", parse_dates=["date"]).set_index("date")
+    returns = daily_returns_table({c: equity[c] for c in
+                                   ["ungated (all *_mode=off)", *variants]})
+    direct = superiority(returns, "ungated (all *_mode=off)", variants, block_size=6, reps=200,
+                         seed=11)
+    assert spa["n_days"].tolist() == direct["n_days"].tolist() == [len(equity) - 1] * 4
+    for col in ("spa_p_consistent", "spa_p_lower", "spa_p_upper"):
+        assert spa[col].tolist() == pytest.approx(direct[col].tolist(), abs=1 / 200 + 1e-9)
+    assert spa["beats_benchmark_stepm"].tolist() == direct["beats_benchmark_stepm"].tolist()
+    assert spa["mean_diff_annual"].tolist() == pytest.approx(
+        direct["mean_diff_annual"].tolist(), abs=1e-3)
+    assert spa["sharpe"].tolist() == pytest.approx(direct["sharpe"].tolist(), abs=1e-2)
+    # compare_run.json: what redraws the gate without a backtest
+    record = json.loads((out / "compare_run.json").read_text())
+    assert set(record) == RUN_KEYS
+    assert record["gate"] == gated_params()  # RussellRiskOn's defaults
+    assert set(record["confirmations"]) == {"vix", "lead", "value"}
+    assert record["confirmations"]["vix"]["path"] == str(shared_data / "index" / "VIX.csv")
+    assert record["pairs"] == ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
+    assert (record["strategy"], record["timerange"], record["timeframe"]) == (
+        "RussellRiskOn", "20211001-20220101", "1h")
+    assert (record["start"], record["end"]) == ("2021-10-01T00:00:00+00:00",
+                                                "2022-01-01T00:00:00+00:00")
+    assert (record["seed"], record["random_gates"], record["spa_reps"],
+            record["spa_block"]) == (11, 0, 200, 6)
+    assert pd.Timestamp(record["created"]).tzinfo is not None
+
+
+@pytest.mark.shared_data
+@pytest.mark.freqtrade_run
+def test_compare_spa_reps_0_skips_the_multiple_comparisons(shared_data, tmp_path):
+    import json
+
+    proc = _run(tmp_path, "compare", "--data", str(shared_data), "--out", "out",
+                "--timerange", "20211001-20211101", "--pairs", "BTC", "--no-progress",
+                "--no-plots", "--random-gates", "0", "--spa-reps", "0", "--confirm")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = tmp_path / "out"
+    assert (out / "compare.csv").is_file()
+    assert not (out / "compare_spa.csv").exists() and not (out / "compare_spa.md").exists()
+    assert "Multiple comparisons" not in proc.stdout
+    record = json.loads((out / "compare_run.json").read_text())
+    assert set(record) == RUN_KEYS
+    assert (record["spa_reps"], record["confirmations"], record["pairs"]) == (0, {}, ["BTC/USDT"])
+
+
+@pytest.mark.shared_data
+def test_compare_spa_options_are_checked_before_any_backtest(shared_data, tmp_path):
+    proc = _run(tmp_path, "compare", "--data", str(shared_data), "--spa-reps", "-1")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "russell_regime compare: error: argument --spa-reps: '-1' is out of range (allowed: a "
+        "whole number, 0..20000)")
+    proc = _run(tmp_path, "compare", "--data", str(shared_data), "--out", "out",
+                "--timerange", "20211001-20211101", "--pairs", "BTC", "--spa-block", "20")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "russell_regime compare: error: --spa-block 20: the timerange 20211001-20211101 has 31 "
+        "days, fewer than two blocks (allowed: 1..15)"]
+    assert "trades" not in proc.stdout and not (tmp_path / "out").exists()

@@ -1,10 +1,13 @@
 """The ``compare`` command (imperative edge): freqtrade backtests of the gate, every class off
 and the gate with each confirmation, BTC buy-and-hold, the same-exposure random-gate control
-(:mod:`.random_gate`), and ``--walk-forward``."""
+(:mod:`.random_gate`), the multiple comparisons of the gate variants vs ungated (SPA, StepM:
+:mod:`.superiority`), the run record ``compare_run.json``, and ``--walk-forward``."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import shutil
 import tempfile
 import time
@@ -29,6 +32,12 @@ from .compare import (
     parse_timerange,
 )
 from .report import print_table, to_markdown, write_outputs
+from .superiority import (
+    default_block_size,
+    superiority,
+    superiority_title,
+    superiority_verdict,
+)
 
 DEFAULT_TIMERANGE = "20180101-20250701"
 STRATEGY = "RussellRiskOn"
@@ -92,6 +101,7 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
                    "Monte-Carlo error of a percentile under 0.5 points; more would only cost "
                    "time (about 0.5 ms per gate and row on 7 years of 1h candles)")
     common.confirmation_options(p)
+    _spa_options(p)
     p.add_argument("--no-plots", action="store_true", help="no PNG plot")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
     p.set_defaults(func=_run_compare)
@@ -197,6 +207,7 @@ def confirmation_values(key: str, spec: dict) -> dict[str, object]:
 def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
     from .backtest import GATE_OFF, ft_config, load_candles, run_backtest, timerange
 
+    _check_spa_block(args, start, end)  # before any backtest: exit 2
     # a bad --confirm parameter fails before any backtest; a confirmation series that cannot
     # be loaded stops only the run that uses it (the table says why it is missing)
     failed: dict[str, str] = {}
@@ -266,6 +277,10 @@ def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
         written.append(plot_equity(curves, out / "compare_equity.png", title))
     if args.random_gates > 0:
         written += _random_gate_control(args, root, config, runs, out, console)
+    if args.spa_reps > 0:
+        written += _multiple_comparisons(args, curves, out, console)
+    written.append(_write_run_record(out / "compare_run.json", run_record(
+        args, gated, pairs, config, section, dt.datetime.now(dt.UTC))))
     console.print("wrote " + ", ".join(str(p) for p in written))
 
 
@@ -464,3 +479,117 @@ def strategy_masks(settings, gate: dict, grid: pd.DatetimeIndex, timeframe: pd.T
                        settings.availability.times_ns())
     return class_gate_masks(provider.daily, provider.available_at, gate, grid, timeframe,
                             confirmations, settings.price_basis, stale)
+
+
+# --- multiple comparisons (SPA, StepM) and the run record -------------------------------------
+
+GATE_VARIANT_PREFIX = "gated"
+SPA_SHOWN = ("variant", "mean_diff_annual", "sharpe", "benchmark_sharpe",
+             "beats_benchmark_stepm")
+
+
+def _spa_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--spa-reps", type=arg.int_in(0, arg.MAX_RESAMPLES), default=1000,
+                   help="bootstrap replications of the multiple comparisons of the gate "
+                   "variants vs ungated (Hansen's SPA, Romano-Wolf StepM at 5 %%), "
+                   f"0..{arg.MAX_RESAMPLES} (0: none; default 1000)")
+    p.add_argument("--spa-block", type=arg.int_in(1, arg.MAX_HORIZON_DAYS, "days"),
+                   default=None,
+                   help="mean block length in days of their stationary bootstrap, "
+                   f"1..{arg.MAX_HORIZON_DAYS} (default: the cube root of the number of days, "
+                   "rounded up, at least 5)")
+
+
+def _check_spa_block(args: argparse.Namespace, start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """``--spa-block`` needs at least two blocks of days in the timerange."""
+    days = (end - start).days
+    if args.spa_reps > 0 and args.spa_block is not None and days < 2 * args.spa_block:
+        raise ConfigError(f"--spa-block {args.spa_block}: the timerange {args.timerange} has "
+                          f"{days} days, fewer than two blocks (allowed: 1..{days // 2})")
+
+
+def gate_variants(names) -> list[str]:
+    """The gate variants among compare's run names, in run order: the gated run (whatever
+    its label) and each ``gated+<confirmation>``; never ungated or buy-and-hold (pure)."""
+    return [n for n in names if n.startswith(GATE_VARIANT_PREFIX) and n not in
+            (UNGATED, BUY_AND_HOLD)]
+
+
+def _spa_display(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy().astype(object)
+    out["mean_diff_annual"] = [f"{100 * v:+.1f}%" for v in table["mean_diff_annual"]]
+    for col in ("sharpe", "benchmark_sharpe"):
+        out[col] = [f"{v:.2f}" if pd.notna(v) else "–" for v in table[col]]
+    out["beats_benchmark_stepm"] = [
+        "yes" if beats else "no (identical)" if same else "no"
+        for beats, same in zip(table["beats_benchmark_stepm"], table["identical_to_benchmark"],
+                               strict=True)]
+    return out
+
+
+def _multiple_comparisons(args, curves, out, console) -> list[Path]:
+    """SPA and StepM (:mod:`.superiority`) of the gate variants that ran against the ungated
+    run, on their daily equity curves: printed, ``compare_spa.csv`` and ``compare_spa.md``."""
+    t = time.monotonic()
+    variants = gate_variants(curves)
+    returns = common_returns(curves, variants)
+    block = args.spa_block or default_block_size(len(returns))
+    if len(returns) < 2 * block:
+        console.print(f"warning: multiple comparisons not run: {len(returns)} days of returns "
+                      f"are fewer than two blocks of {block} days")
+        return []
+    table = superiority(returns, UNGATED, variants, block, args.spa_reps, args.seed)
+    title, verdict = superiority_title(table), superiority_verdict(table)
+    shown = _spa_display(table)
+    print_table(console, shown, title, SPA_SHOWN)
+    console.print(verdict)
+    console.print(f"multiple comparisons in {time.monotonic() - t:.1f} s")
+    md = (f"# Multiple comparisons\n\n{title}\n\n{verdict}\n\n"
+          + to_markdown(shown, SPA_SHOWN))
+    return write_outputs(out, {"compare_spa": table}, md, "compare_spa.md")
+
+
+def common_returns(curves, variants) -> pd.DataFrame:
+    """Daily returns of the ungated run and ``variants`` on the days they all have (pure)."""
+    from .superiority import daily_returns_table
+
+    return daily_returns_table({name: curves[name] for name in [UNGATED, *variants]})
+
+
+def run_record(args: argparse.Namespace, gated, pairs: list[str], config: dict,
+               confirmations: dict, created: dt.datetime) -> dict[str, object]:
+    """What redraws compare's gate without a backtest (``compare_run.json``): the strategy,
+    timerange and the gated run's window ``[start, end)`` (ISO, UTC), pairs, timeframe, the
+    freqtrade config file, the gated run's russell parameters, the ``confirmations`` section
+    used, the seed, random gates, SPA settings, when (UTC) and the package version (pure)."""
+    from .. import __version__
+
+    return {
+        "strategy": gated.strategy,
+        "timerange": args.timerange,
+        "start": pd.Timestamp(gated.start).isoformat(),
+        "end": pd.Timestamp(gated.end).isoformat(),
+        "pairs": list(pairs),
+        "timeframe": str(config["timeframe"]),
+        "config": str(args.config),
+        "gate": {k: _plain(v) for k, v in dict(gated.gate).items()},
+        "confirmations": {k: {n: _plain(v) for n, v in spec.items()}
+                          for k, spec in confirmations.items()},
+        "seed": int(args.seed),
+        "random_gates": int(args.random_gates),
+        "spa_reps": int(args.spa_reps),
+        "spa_block": args.spa_block,
+        "created": created.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        "russell_regime_version": __version__,
+    }
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as its Python value (JSON has no numpy types)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _write_run_record(path: Path, record: dict[str, object]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
