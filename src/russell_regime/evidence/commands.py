@@ -19,6 +19,7 @@ from ..arguments import run_checks
 from ..errors import RegimeError
 from .cli_common import default_data_dir
 from .cli_compare import add_compare_command
+from .cli_correlation import add_correlation_command
 from .cli_events import add_events_commands
 from .compare import (
     COMPARE_COLUMNS,
@@ -38,9 +39,10 @@ __all__ = [
 
 
 def add_evidence_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``events``, ``event-study`` and ``compare`` to the CLI's subparsers."""
+    """Add ``events``, ``event-study``, ``compare`` and ``correlation`` to the CLI's subparsers."""
     add_events_commands(subparsers)
     add_compare_command(subparsers)
+    add_correlation_command(subparsers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
