@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from freqtrade.templates import sample_strategy
 
+from russell_regime.adapter.params import confirmation_parameter_names
 from russell_regime.evidence.backtest import gated_params
 from russell_regime.evidence.commands import gate_note, gated_label, main
 
@@ -178,8 +179,29 @@ def test_walk_forward_hyperopts_the_russell_space_of_the_strategy(shared_data, t
     ).read_text()
     windows = json.loads((out / "walk_forward_params.json").read_text())
     assert [w["window"] for w in windows] == [1, 2]
+    # the default confirmations (vix lead value) are in the searched space
+    space = set(gated_params()) | set(confirmation_parameter_names())
     for window in windows:
-        assert window["params"] and set(window["params"]) <= set(gated_params())
+        assert window["params"] and set(window["params"]) <= space
+        assert {"vix_mode", "lead_mode", "value_mode"} <= set(window["params"])
+    # each window's selection among its 3 epochs: DSR and PBO on the epochs' daily P&L, the
+    # same numbers `overfit` gives on the copied results file
+    overfit = pd.read_csv(out / "walk_forward_overfit.csv")
+    assert overfit["window"].astype(str).tolist() == ["1", "2", "overall"]
+    per = overfit.iloc[:2]
+    assert (per["trials"] == 3).all() and int(overfit.iloc[2]["trials"]) == 6
+    assert per[["dsr", "psr", "pbo"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (per["partitions"] == 16).all() and (per["splits"] == 12870).all()
+    assert "DSR" in proc.stdout and "PBO" in proc.stdout
+    check = subprocess.run(
+        [sys.executable, "-m", "russell_regime", "overfit", "--hyperopt-file",
+         str(out / "walk_forward_hyperopt_1.fthypt"), "--out", "of", "--no-plots"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert check.returncode == 0, check.stderr[-2000:]
+    alone = pd.read_csv(tmp_path / "of" / "overfit.csv").iloc[0]
+    for col in ("dsr", "psr", "pbo"):
+        assert alone[col] == pytest.approx(per.iloc[1][col], rel=1e-4, abs=1e-6)
     per_window = pd.read_csv(out / "walk_forward.csv")
     assert per_window.groupby("window")["run"].apply(list).tolist() == [
         ["walk-forward gated", "default gated", "ungated", "BTC buy-and-hold"]

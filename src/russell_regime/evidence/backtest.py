@@ -221,9 +221,13 @@ def run_hyperopt(
     strategy: str = STRATEGY,
     strategy_path: Path | None = None,
     config_file: Path | None = None,
-) -> tuple[dict[str, object], float]:
-    """Hyperopt the ``russell`` space on ``timerange`` (one job, seeded); return the best
-    epoch's russell parameters and its loss. freqtrade's console output goes to ``log``."""
+    regime: Mapping[str, object] | None = None,
+) -> HyperoptRun:
+    """Hyperopt the ``russell`` space on ``timerange`` (one job, seeded): the best epoch's
+    russell parameters (the gate's, and each configured confirmation's when ``regime`` has a
+    ``confirmations`` section: they are in the space then), its loss and freqtrade's results
+    file (``.fthypt``: every epoch, for :mod:`.trials`). freqtrade's console output goes to
+    ``log``."""
     import optuna
     from freqtrade.optimize.backtesting import Backtesting
     from freqtrade.optimize.hyperopt import Hyperopt
@@ -242,7 +246,7 @@ def run_hyperopt(
             "disableparamexport": True,
             "print_all": False,
         },
-        strategy=strategy, strategy_path=strategy_path, config_file=config_file,
+        strategy=strategy, strategy_path=strategy_path, regime=regime, config_file=config_file,
     )
     sink = io.StringIO()
     with _quiet(), freqtrade_errors(), offline_markets(load_markets_snapshot(default_snapshot())):
@@ -255,12 +259,28 @@ def run_hyperopt(
             Backtesting.cleanup()
             if log is not None:
                 Path(log).write_text(sink.getvalue(), encoding="utf-8")
+    from ..adapter.params import confirmation_parameter_names
+
+    results = Path(hyperopt.results_file)
+    results = results if results.is_file() else None
     best = hyperopt.current_best_epoch
     if not best:
-        return {}, float("nan")
-    names = set(gated_params())
+        return HyperoptRun({}, float("nan"), results)
+    names = set(gated_params()).union(
+        *(confirmation_parameter_names(k) for k in dict((regime or {}).get("confirmations") or {}))
+    )
     chosen = {k: v for k, v in best["params_dict"].items() if k in names}
-    return chosen, float(best["loss"])
+    return HyperoptRun(chosen, float(best["loss"]), results)
+
+
+@dataclass(frozen=True)
+class HyperoptRun:
+    """One hyperopt: the best epoch's russell ``params`` and ``loss``, and freqtrade's
+    ``results_file`` (``.fthypt``, every epoch; None when freqtrade wrote none)."""
+
+    params: dict[str, object]
+    loss: float
+    results_file: Path | None
 
 
 def daily_marks(

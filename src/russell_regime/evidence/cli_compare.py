@@ -22,6 +22,7 @@ from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES
 from ..errors import ConfigError, DataValidationError, SourceError
 from . import cli_common as common
 from .cli_common import DEFAULT_OUT
+from .cli_overfit import DEFAULT_PARTITIONS, MAX_PARTITIONS, partitions
 from .compare import (
     BUY_AND_HOLD,
     COMPARE_COLUMNS,
@@ -92,6 +93,10 @@ def _add_compare(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=arg.int_in(1, arg.MAX_EPOCHS), default=30,
                    help=f"hyperopt epochs per window, 1..{arg.MAX_EPOCHS} (default 30)")
     p.add_argument("--loss", default="SharpeHyperOptLoss", help="hyperopt loss class")
+    p.add_argument("--partitions", type=partitions, default=DEFAULT_PARTITIONS,
+                   help="walk-forward: CSCV blocks S of each training window for the PBO of "
+                   f"its hyperopt epochs, even, 2..{MAX_PARTITIONS} (default "
+                   f"{DEFAULT_PARTITIONS}; fewer where a window has under 2 days per block)")
     p.add_argument("--seed", type=arg.int_in(0, arg.MAX_SEED), default=7,
                    help="hyperopt random state (window i: +i) and random-gate seed, "
                    f"0..{arg.MAX_SEED}")
