@@ -22,6 +22,7 @@ from .cli_compare import add_compare_command
 from .cli_correlation import add_correlation_command
 from .cli_events import add_events_commands
 from .cli_overfit import add_overfit_command
+from .cli_report import add_report_command
 from .compare import (
     COMPARE_COLUMNS,
     GATED_DEFAULTS,
@@ -40,10 +41,11 @@ __all__ = [
 
 
 def add_evidence_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``events``, ``event-study``, ``compare``, ``correlation`` and ``overfit`` to the
-    CLI's subparsers."""
+    """Add ``events``, ``event-study``, ``compare``, ``correlation``, ``overfit`` and
+    ``report`` to the CLI's subparsers."""
     add_events_commands(subparsers)
     add_compare_command(subparsers)
+    add_report_command(subparsers)
     add_correlation_command(subparsers)
     add_overfit_command(subparsers)
 
