@@ -21,6 +21,7 @@ from russell_regime.evidence.overfit import (
     deflated_sharpe,
     dsr_sentence,
     expected_max_sharpe,
+    fitted_partitions,
     moments,
     pbo_cscv,
     pbo_sentence,
@@ -300,3 +301,14 @@ def test_read_trials_refuses_with_one_line(tmp_path, content, problem):
 def test_read_trials_of_a_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         read_trials(tmp_path / "nothing.fthypt")
+
+
+def test_fitted_partitions_keep_two_rows_per_block_and_stay_even():
+    assert fitted_partitions(365, 16) == 16
+    assert fitted_partitions(31, 16) == 14  # 14 blocks of 2 days (31 // 2 = 15, even: 14)
+    assert fitted_partitions(29, 16) == 14
+    assert fitted_partitions(4, 16) == 2
+    assert fitted_partitions(3, 16) == 0
+    for rows in range(4, 80):
+        s = fitted_partitions(rows, 16)
+        assert s % 2 == 0 and rows // s >= 2 and (s == 16 or rows // (s + 2) < 2)

@@ -22,6 +22,7 @@ from .overfit import (
     Overfitting,
     deflated_sharpe,
     dsr_sentence,
+    fitted_partitions,
     pbo_cscv,
     pbo_sentence,
     sharpe,
@@ -115,14 +116,19 @@ def _run_overfit(args: argparse.Namespace) -> int:
 
 
 def assess(trials: Trials, partitions: int = DEFAULT_PARTITIONS,
-           periods_per_year: int = PERIODS_PER_YEAR) -> tuple[DeflatedSharpe, Overfitting]:
+           periods_per_year: int = PERIODS_PER_YEAR, fit: bool = False
+           ) -> tuple[DeflatedSharpe, Overfitting | None]:
     """DSR of the selected epoch among every epoch's daily Sharpe ratio, and PBO (CSCV with
-    ``partitions`` blocks) of the epochs' daily returns."""
+    ``partitions`` blocks) of the epochs' daily returns. ``fit``: fewer partitions where the
+    days are too few for ``partitions`` blocks of 2 days (:func:`.overfit.fitted_partitions`),
+    None for the PBO when not even 2 fit; otherwise too few days raise ConfigError."""
     matrix = trials.returns.to_numpy(dtype="float64")
     sharpes = [sharpe(matrix[:, i]) for i in range(matrix.shape[1])]
     selected = trials.returns[trials.selected].to_numpy(dtype="float64")
-    return (deflated_sharpe(selected, sharpes, periods_per_year),
-            pbo_cscv(matrix, partitions))
+    if fit:
+        partitions = fitted_partitions(matrix.shape[0], partitions)
+    pbo = pbo_cscv(matrix, partitions) if partitions else None
+    return deflated_sharpe(selected, sharpes, periods_per_year), pbo
 
 
 def overfit_row(trials: Trials, dsr: DeflatedSharpe, pbo: Overfitting) -> dict[str, object]:

@@ -159,7 +159,7 @@ def _confirmations(args, root: Path, console) -> dict[str, dict]:
 def _window_overfit(results_file: Path | None, copy_to: Path, partitions: int) -> dict:
     """DSR and PBO of one window's hyperopt epochs (``results_file``, copied to ``copy_to``);
     NaN statistics, with the reason, when there are too few epochs or days."""
-    from .overfit import deflated_sharpe, pbo_cscv, sharpe
+    from .cli_overfit import assess
     from .trials import read_trials
 
     if results_file is None:
@@ -169,14 +169,9 @@ def _window_overfit(results_file: Path | None, copy_to: Path, partitions: int) -
         trials = read_trials(copy_to)
     except DataValidationError as exc:
         return {"note": str(exc)}
-    matrix = trials.returns.to_numpy(dtype="float64")
-    sharpes = [sharpe(matrix[:, j]) for j in range(matrix.shape[1])]
-    dsr = deflated_sharpe(trials.returns[trials.selected].to_numpy(dtype="float64"), sharpes)
-    days = matrix.shape[0]
-    s = min(partitions, (days // 2) // 2 * 2)  # blocks of at least 2 days
-    pbo = pbo_cscv(matrix, s) if s >= 2 and trials.n_trials >= 2 else None
+    dsr, pbo = assess(trials, partitions, fit=True)
     return {
-        "trials": trials.n_trials, "with_trades": trials.traded, "days": days,
+        "trials": trials.n_trials, "with_trades": trials.traded, "days": dsr.n_obs,
         "selected_epoch": trials.selected, "sharpe_annual": dsr.sharpe_annual,
         "threshold_annual": dsr.threshold_annual, "psr": dsr.psr, "dsr": dsr.dsr,
         "pbo": pbo.pbo if pbo else float("nan"), "partitions": pbo.partitions if pbo else 0,

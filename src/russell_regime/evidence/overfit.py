@@ -199,6 +199,13 @@ def split_matrix(partitions: int) -> np.ndarray:
     return out
 
 
+def fitted_partitions(n_rows: int, wanted: int) -> int:
+    """The largest even S <= ``wanted`` whose blocks of ``n_rows`` hold at least 2 rows each
+    (e.g. 16 for 365 rows, 14 for 29); 0 when not even 2 blocks fit (fewer than 4 rows)."""
+    s = min(int(wanted), int(n_rows) // 2) // 2 * 2
+    return s if s >= 2 else 0
+
+
 def check_partitions(partitions: int, n_rows: int) -> int:
     """Rows per block for ``partitions`` blocks of ``n_rows`` rows; ConfigError (a ValueError)
     unless ``partitions`` is even, >= 2 and every block holds at least 2 rows."""
