@@ -189,7 +189,9 @@ def test_summary_random_gates_and_caveats_read_their_inputs():
 def test_spa_sentence_and_table():
     assert spa_sentence(_spa((True, False))) == (
         "gated (defaults) beats the ungated run even after allowing for the 2 variants tried "
-        "(SPA p-value of the family 0.021).")
+        "(SPA p-value of the family 0.021). Beating the ungated run can come from trading less "
+        "alone: whether the gate's timing adds anything is what the same-exposure random-gate "
+        "control measures.")
     assert spa_sentence(_spa((True, True))).startswith(
         "gated (defaults), gated+vix beat the ungated run")
     assert spa_sentence(_spa((False, False))) == (

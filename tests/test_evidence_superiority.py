@@ -56,6 +56,8 @@ def test_a_variant_drifting_above_the_benchmark_is_found_and_only_it():
         4, T, default_block_size(T), 500, 3]
     assert superiority_verdict(table).startswith(
         "StepM: good beats bench at a family-wise error rate of 5 % over 4 variants: SPA p = ")
+    assert superiority_verdict(table).endswith("what the same-exposure random-gate control "
+                                               "measures.")
     assert superiority_title(table) == (
         f"Multiple comparisons vs bench: SPA p = {table['spa_p_consistent'].iloc[0]:.3f} "
         "(Hansen 2005), StepM at 5 % (Romano & Wolf 2005)")

@@ -1,4 +1,5 @@
-"""CLI commands ``events``, ``event-study`` and ``compare`` (imperative edge, thin).
+"""CLI commands ``events``, ``event-study``, ``compare``, ``overfit``, ``correlation`` and
+``report`` (imperative edge, thin).
 
 Register them with ``add_evidence_commands(subparsers)``; each sets ``func(args) -> int``.
 Each command parses its options, loads files, calls the pure analysis (:mod:`.events`,

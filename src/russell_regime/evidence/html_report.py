@@ -21,6 +21,7 @@ import pandas as pd
 
 from .compare import BUY_AND_HOLD, COMPARE_COLUMNS, UNGATED
 from .report import fmt_value
+from .superiority import WINNER_CAVEAT
 
 # (id, heading) of every section, in order
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -343,7 +344,7 @@ def spa_sentence(frame: pd.DataFrame) -> str:
     if winners:
         verb = "beats" if len(winners) == 1 else "beat"
         return (f"{', '.join(winners)} {verb} the ungated run even after allowing for "
-                f"{tried}{spa}.")
+                f"{tried}{spa}. {WINNER_CAVEAT}")
     return (f"No gate variant beats the ungated run once {tried} {are} allowed for{spa}: the "
             "differences in the table may be luck.")
 

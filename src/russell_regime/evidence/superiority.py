@@ -188,4 +188,10 @@ def superiority_verdict(table: pd.DataFrame) -> str:
         return f"no gate variant beats {first['benchmark']} after accounting for {family}: {spa}"
     verb = "beats" if len(winners) == 1 else "beat"
     return (f"StepM: {', '.join(winners)} {verb} {first['benchmark']} at a family-wise error "
-            f"rate of {100 * first['size']:g} % over {family}: {spa}")
+            f"rate of {100 * first['size']:g} % over {family}: {spa}. {WINNER_CAVEAT}")
+
+
+# A gate variant "beats" ungated on mean daily return when it simply holds fewer of the
+# ungated run's (losing) trades; SPA and StepM cannot tell that from good timing.
+WINNER_CAVEAT = ("Beating the ungated run can come from trading less alone: whether the gate's "
+                 "timing adds anything is what the same-exposure random-gate control measures.")
