@@ -54,7 +54,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 def from_results(shared_data: Path, tmp_path_factory) -> tuple[Path, float]:
     """``report --from`` a copy of docs/results/compare (never written into docs/)."""
     folder = tmp_path_factory.mktemp("report") / "compare"
-    shutil.copytree(RESULTS, folder)
+    shutil.copytree(RESULTS, folder, ignore=shutil.ignore_patterns("report.html"))
     t0 = time.monotonic()
     proc = _report(folder.parent, "--from", "compare", "--data", str(shared_data),
                    "--no-progress")
@@ -102,7 +102,9 @@ def test_an_old_compare_folder_renders_with_what_it_has(shared_data, tmp_path):
 
     folder = tmp_path / "old"
     shutil.copytree(RESULTS, folder,
-                    ignore=shutil.ignore_patterns("compare_equity.csv", "*_draws.csv", "*.png"))
+                    ignore=shutil.ignore_patterns("compare_equity.csv", "*_draws.csv", "*.png",
+                                                  "report.html", "compare_run.json",
+                                                  "compare_spa.*"))
     assert main(["report", "--from", str(folder), "--data", str(shared_data),
                  "--out", str(tmp_path / "out")]) == 0
     assert not (folder / "report.html").exists()  # --out, not the --from folder
@@ -147,7 +149,7 @@ def test_a_hyperopt_file_gives_the_deflated_sharpe_ratio_and_pbo(shared_data, tm
     from russell_regime.evidence.overfit import deflated_sharpe, pbo_cscv, sharpe
 
     folder = tmp_path / "compare"
-    shutil.copytree(RESULTS, folder, ignore=shutil.ignore_patterns("*.png"))
+    shutil.copytree(RESULTS, folder, ignore=shutil.ignore_patterns("*.png", "report.html"))
     profits = _fthypt(tmp_path / "run.fthypt")
     assert main(["report", "--from", str(folder), "--data", str(shared_data),
                  "--hyperopt-file", str(tmp_path / "run.fthypt")]) == 0
@@ -191,7 +193,7 @@ def test_bad_options_give_one_line_and_exit_2(tmp_path, args, line):
 
 def test_a_bad_hyperopt_file_is_one_line(tmp_path):
     folder = tmp_path / "compare"
-    shutil.copytree(RESULTS, folder, ignore=shutil.ignore_patterns("*.png"))
+    shutil.copytree(RESULTS, folder, ignore=shutil.ignore_patterns("*.png", "report.html"))
     (tmp_path / "bad.fthypt").write_text("not json\n", encoding="utf-8")
     proc = _report(tmp_path, "--from", "compare", "--hyperopt-file", "bad.fthypt", timeout=60)
     assert proc.returncode == 2, proc.stderr

@@ -549,8 +549,15 @@ def _multiple_comparisons(args, curves, out, console) -> list[Path]:
     print_table(console, shown, title, SPA_SHOWN)
     console.print(verdict)
     console.print(f"multiple comparisons in {time.monotonic() - t:.1f} s")
+    family = pd.DataFrame([{
+        "test": "SPA",
+        **{c: f"{table[c].iloc[0]:.3f}" for c in ("spa_p_consistent", "spa_p_lower",
+                                                  "spa_p_upper")},
+        **{c: str(int(table[c].iloc[0])) for c in ("n_variants", "n_days", "block_size", "reps",
+                                                   "seed")}}])
     md = (f"# Multiple comparisons\n\n{title}\n\n{verdict}\n\n"
-          + to_markdown(shown, SPA_SHOWN))
+          + to_markdown(shown, SPA_SHOWN) + "\nThe family (SPA):\n\n"
+          + to_markdown(family, list(family.columns)))
     return write_outputs(out, {"compare_spa": table}, md, "compare_spa.md")
 
 
