@@ -664,7 +664,25 @@ _WALL = r"wall gated / every gate off[^|\n]*\|\s*"
 _SHARE = r"RussellRiskOn / GatedSample[^|\n]*\|\s*"
 _OFF = r"trades / total profit, gated vs off \|\s*"
 
+SPA = "docs/results/compare/compare_spa.md"
+CORRELATION = "docs/results/correlation/correlation.md"
+WALK_FORWARD = "docs/results/walk_forward/walk_forward.md"
+
 CLAIMS: list[Claim] = [
+    # docs/results/compare/compare_spa.md and docs/results/correlation/correlation.md
+    Claim("spa-p", (r"SPA p = (?P<v>[\d.]+) over",), SPA, ("SPA",), "spa_p_consistent"),
+    Claim("corr-btc-before-2020", (r"was\s+(?P<v>[\d.]+) before 2020",), CORRELATION,
+          ("BTC", "before 2020"), "corr"),
+    Claim("corr-btc-2020-2021", (r"(?P<v>[\d.]+) in 2020–2021",), CORRELATION,
+          ("BTC", "2020-2021"), "corr"),
+    Claim("corr-btc-2022", (r"and\s+(?P<v>[\d.]+) since 2022",), CORRELATION,
+          ("BTC", "2022+"), "corr"),
+    # docs/results/walk_forward/walk_forward.md (chained out-of-sample; overall row)
+    Claim("wf-gated", (r"default (?:gate )?did[^(]*\((?P<v>-[\d.]+) % vs",), WALK_FORWARD,
+          ("walk-forward gated",), "total_return"),
+    Claim("wf-default", (r"default (?:gate )?did[^(]*\(-[\d.]+ % vs (?P<v>-[\d.]+) %",), WALK_FORWARD,
+          ("default gated",), "total_return"),
+    Claim("wf-pbo", (r"PBO averages (?P<v>\d+\.\d+)",), WALK_FORWARD, ("overall",), "pbo"),
     # benchmarks/results.md (docs/benchmarks.md's summary table and prose, docs/docker.md)
     Claim("bench-wall-ratio", (_WALL + r"[\d.]+ s / [\d.]+ s = \*\*(?P<v>[\d.]+)\*\*",),
           BENCH, ("backtest wall, RussellRiskOn gated / every gate off",), "measured"),
