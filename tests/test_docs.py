@@ -667,6 +667,7 @@ _OFF = r"trades / total profit, gated vs off \|\s*"
 SPA = "docs/results/compare/compare_spa.md"
 CORRELATION = "docs/results/correlation/correlation.md"
 WALK_FORWARD = "docs/results/walk_forward/walk_forward.md"
+WF_NOCONFIRM = "docs/results/walk_forward_noconfirm/walk_forward.md"
 
 CLAIMS: list[Claim] = [
     # docs/results/compare/compare_spa.md and docs/results/correlation/correlation.md
@@ -683,6 +684,10 @@ CLAIMS: list[Claim] = [
     Claim("wf-default", (r"default (?:gate )?did[^(]*\(-[\d.]+ % vs (?P<v>-[\d.]+) %",), WALK_FORWARD,
           ("default gated",), "total_return"),
     Claim("wf-pbo", (r"PBO averages (?P<v>\d+\.\d+)",), WALK_FORWARD, ("overall",), "pbo"),
+    Claim("wf-noconfirm", (r"walk-forward gated (?P<v>-[\d.]+) %\s+against\s+the\s+same",),
+          WF_NOCONFIRM, ("walk-forward gated",), "total_return"),
+    Claim("wf-noconfirm-pbo", (r"a PBO of (?P<v>\d+\.\d+) on average",), WF_NOCONFIRM,
+          ("overall",), "pbo"),
     # benchmarks/results.md (docs/benchmarks.md's summary table and prose, docs/docker.md)
     Claim("bench-wall-ratio", (_WALL + r"[\d.]+ s / [\d.]+ s = \*\*(?P<v>[\d.]+)\*\*",),
           BENCH, ("backtest wall, RussellRiskOn gated / every gate off",), "measured"),
