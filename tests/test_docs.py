@@ -681,8 +681,8 @@ CLAIMS: list[Claim] = [
     # docs/results/walk_forward/walk_forward.md (chained out-of-sample; overall row)
     Claim("wf-gated", (r"default (?:gate )?did[^(]*\((?P<v>-[\d.]+) % vs",), WALK_FORWARD,
           ("walk-forward gated",), "total_return"),
-    Claim("wf-default", (r"default (?:gate )?did[^(]*\(-[\d.]+ % vs (?P<v>-[\d.]+) %",), WALK_FORWARD,
-          ("default gated",), "total_return"),
+    Claim("wf-default", (r"default (?:gate )?did[^(]*\(-[\d.]+ % vs (?P<v>-[\d.]+) %",),
+          WALK_FORWARD, ("default gated",), "total_return"),
     Claim("wf-pbo", (r"PBO averages (?P<v>\d+\.\d+)",), WALK_FORWARD, ("overall",), "pbo"),
     Claim("wf-noconfirm", (r"walk-forward gated (?P<v>-[\d.]+) %\s+against\s+the\s+same",),
           WF_NOCONFIRM, ("walk-forward gated",), "total_return"),

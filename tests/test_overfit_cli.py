@@ -47,6 +47,7 @@ def run(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.shared_data
 @pytest.mark.freqtrade_run
+@pytest.mark.compat  # freqtrade's results file on the oldest and newest release
 def test_read_trials_of_a_real_hyperopt_run(hyperopt_run):
     path, best_params, best_loss = hyperopt_run
     raw = raw_epochs(path)
@@ -80,6 +81,7 @@ def test_read_trials_of_a_real_hyperopt_run(hyperopt_run):
 
 @pytest.mark.shared_data
 @pytest.mark.freqtrade_run
+@pytest.mark.compat  # freqtrade's results file on the oldest and newest release
 def test_overfit_command_on_a_real_hyperopt_run(hyperopt_run, tmp_path):
     path = hyperopt_run[0]
     proc = run("--hyperopt-file", str(path), "--out", "out", cwd=tmp_path)
