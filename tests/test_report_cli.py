@@ -212,8 +212,8 @@ def test_a_bad_hyperopt_file_is_one_line(tmp_path):
 def test_report_runs_compare_first_then_renders_it(shared_data, tmp_path):
     proc = _report(tmp_path, "--strategy", "RussellRiskOn", "--data", str(shared_data),
                    "--timerange", "20240101-20240501", "--pairs", "BTC", "ETH", "SOL",
-                   "--confirm", "vix", "--random-gates", "20", "--no-progress", "--out", "out",
-                   timeout=300)
+                   "--confirm", "vix", "--random-gates", "20", "--spa-reps", "200",
+                   "--spa-block", "7", "--no-progress", "--out", "out", timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
     page = (out / "report.html").read_text(encoding="utf-8")
@@ -223,13 +223,16 @@ def test_report_runs_compare_first_then_renders_it(shared_data, tmp_path):
     assert "not available" not in page
     run = json.loads((out / "compare_run.json").read_text(encoding="utf-8"))
     assert run["strategy"] == "RussellRiskOn" and run["random_gates"] == 20
+    assert (run["spa_reps"], run["spa_block"]) == (200, 7)  # forwarded to compare
+    spa = pd.read_csv(out / "compare_spa.csv")
+    assert set(spa["reps"]) == {200} and set(spa["block_size"]) == {7}
     summary = _section(page, "summary")
     assert "<dd>RussellRiskOn</dd>" in summary
     assert "<dd>3: BTC/USDT, ETH/USDT, SOL/USDT</dd>" in summary
     assert "20240101-20240501 (2024-01-01 .. 2024-05-01)" in summary
     assert ("russell-regime report --data " in summary
             and "--strategy RussellRiskOn --timerange 20240101-20240501 --pairs BTC ETH SOL "
-            "--confirm vix --random-gates 20 --out out" in summary)
+            "--confirm vix --random-gates 20 --spa-reps 200 --spa-block 7 --out out" in summary)
     table = pd.read_csv(out / "compare.csv")
     assert table["run"].tolist() == ["gated (defaults)", "ungated (all *_mode=off)",
                                      "gated+vix", "BTC buy-and-hold"]

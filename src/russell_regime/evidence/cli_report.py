@@ -29,7 +29,7 @@ FIGURE_DPI = 100
 COMPARE_OPTIONS = (("--strategy", "strategy"), ("--strategy-path", "strategy_path"),
                    ("--config", "config"), ("--timerange", "timerange"), ("--pairs", "pairs"),
                    ("--confirm", "confirm"), ("--random-gates", "random_gates"),
-                   ("--seed", "seed"))
+                   ("--seed", "seed"), ("--spa-reps", "spa_reps"), ("--spa-block", "spa_block"))
 
 
 def add_report_command(subparsers: argparse._SubParsersAction) -> None:
@@ -72,6 +72,12 @@ def add_report_command(subparsers: argparse._SubParsersAction) -> None:
                    "compare's, 500)")
     p.add_argument("--seed", type=arg.int_in(0, arg.MAX_SEED), default=None,
                    help=f"random-gate seed, 0..{arg.MAX_SEED} (default: compare's, 7)")
+    p.add_argument("--spa-reps", type=arg.int_in(0, arg.MAX_RESAMPLES), default=None,
+                   help=f"SPA / StepM bootstrap replications, 0..{arg.MAX_RESAMPLES} (0: none; "
+                   "default: compare's, 1000)")
+    p.add_argument("--spa-block", type=arg.int_in(1, arg.MAX_HORIZON_DAYS, "days"),
+                   default=None, help="SPA / StepM mean block in days, "
+                   f"1..{arg.MAX_HORIZON_DAYS} (default: compare's rule)")
     p.add_argument("--hyperopt-file", type=arg.existing_file, default=None,
                    help="a freqtrade hyperopt results file (.fthypt): deflated Sharpe ratio "
                    "and PBO of its epochs")
