@@ -40,6 +40,7 @@ from ..core.ledger_check import (
     gate_openings,
     ledger_summary,
 )
+from ..data.candles import candle_file
 from ..data.ledger import LAST_VERIFY, LAST_VERIFY_AT, iso, write_meta
 from ..errors import RegimeError
 
@@ -268,7 +269,7 @@ def read_opens(datadir: Path, pairs: list[str]) -> dict[str, pd.Series]:
     ``<datadir>/<BASE>_<QUOTE>-1h.feather`` (a pair without a file is left out)."""
     opens = {}
     for pair in pairs:
-        path = datadir / f"{pair.replace('/', '_').replace(':', '_')}-1h.feather"
+        path = candle_file(datadir, pair)
         if not path.is_file():
             continue
         candles = pd.read_feather(path, columns=["date", "open"])

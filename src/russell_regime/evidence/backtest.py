@@ -34,6 +34,7 @@ from ..adapter.offline import default_snapshot, load_markets_snapshot, offline_m
 from ..adapter.provider import timeframe_step
 from ..config_file import default_config_path
 from ..core.gate import PAIR_CLASSES, GateParams
+from ..data.candles import candle_file
 from ..errors import ConfigError
 from ..shipped import EXAMPLE_STRATEGY, example_strategies
 
@@ -365,7 +366,5 @@ def load_candles(data_dir: Path, pairs: Sequence[str], timeframe: str = "1h") ->
     """``{pair: frame}`` of the feather candles in ``<data_dir>/binance`` (as stored)."""
     out = {}
     for pair in pairs:
-        base, quote = pair.split("/")
-        path = Path(data_dir) / "binance" / f"{base}_{quote}-{timeframe}.feather"
-        out[pair] = pd.read_feather(path)
+        out[pair] = pd.read_feather(candle_file(Path(data_dir) / "binance", pair, timeframe))
     return out

@@ -18,6 +18,7 @@ from ..config_file import caller_path
 from ..core.calendar import DEFAULT_CALENDAR, DEFAULT_PUBLICATION_LAG_MINUTES, Availability
 from ..core.daily import stray_note
 from ..core.gate import GateParams
+from ..data.candles import candle_file
 from ..data.sources import read_daily_sessions
 from ..errors import ConfigError, DataValidationError, SourceError
 from .alignment import ConfirmationSeries
@@ -251,7 +252,7 @@ def check_pairs(
             continue
         lacks = [] if pair in markets else ["not in the exchange markets snapshot"]
         for tf in dict.fromkeys(timeframes):
-            path = root / "binance" / f"{base}_{quote}-{tf}.feather"
+            path = candle_file(root / "binance", pair, tf)
             if not path.is_file():
                 lacks.append(f"no {tf} candles ({path} not found)")
                 continue
@@ -268,7 +269,7 @@ def check_pairs(
 
 
 def read_candles(root: Path, base: str) -> pd.DataFrame:
-    path = root / "binance" / f"{base}_USDT-1h.feather"
+    path = candle_file(root / "binance", f"{base}/USDT")
     if not path.is_file():
         raise ConfigError(f"no 1h candles for {base}: {path}")
     return pd.read_feather(path)
