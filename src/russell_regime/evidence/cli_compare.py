@@ -171,6 +171,22 @@ def _check_pairs(root: Path, pairs: list[str], start: pd.Timestamp, end: pd.Time
     common.check_pairs(root, pairs, start, end, markets, ("1h", str(timeframe)))
 
 
+def usable_confirmations(args: argparse.Namespace, root: Path
+                         ) -> tuple[dict[str, dict], dict[str, str]]:
+    """(section, failed): the ``confirmations`` section of ``--confirm``
+    (:func:`_confirmation_section`) without the confirmations whose series cannot be loaded,
+    and ``{key: why}`` of those. A bad rule option still fails (exit 2)."""
+    failed: dict[str, str] = {}
+    for key in dict.fromkeys(args.confirm or ()):
+        try:
+            common.load_confirmation(args, root, key, DEFAULT_PUBLICATION_LAG_MINUTES)
+        except (DataValidationError, SourceError) as exc:
+            failed[key] = str(exc)
+    section = {key: value for key, value in _confirmation_section(args, root).items()
+               if key not in failed}
+    return section, failed
+
+
 def _confirmation_section(args: argparse.Namespace, root: Path) -> dict[str, dict]:
     """The ``confirmations`` settings for ``--confirm`` on the shared data's files (source
     file), with the rule options of the command line."""
@@ -215,15 +231,9 @@ def _compare_once(args, root, pairs, start, end, out, work, console) -> None:
     _check_spa_block(args, start, end)  # before any backtest: exit 2
     # a bad --confirm parameter fails before any backtest; a confirmation series that cannot
     # be loaded stops only the run that uses it (the table says why it is missing)
-    failed: dict[str, str] = {}
-    for key in dict.fromkeys(args.confirm or ()):
-        try:
-            common.load_confirmation(args, root, key, DEFAULT_PUBLICATION_LAG_MINUTES)
-        except (DataValidationError, SourceError) as exc:
-            failed[key] = str(exc)
-            console.print(f"warning: gated+{key} not run: {exc}")
-    section = {key: value for key, value in _confirmation_section(args, root).items()
-               if key not in failed}
+    section, failed = usable_confirmations(args, root)
+    for key, why in failed.items():
+        console.print(f"warning: gated+{key} not run: {why}")
     config = ft_config(root, work / "ft", timerange(start, end), pairs,
                        strategy=args.strategy, strategy_path=args.strategy_path,
                        regime={"confirmations": section} if section else None,

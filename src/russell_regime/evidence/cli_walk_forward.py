@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.calendar import DEFAULT_PUBLICATION_LAG_MINUTES
-from ..errors import ConfigError, DataValidationError, SourceError
+from ..errors import ConfigError, DataValidationError
 from . import cli_common as common
 from .compare import COMPARE_COLUMNS, evaluate_runs
 from .report import print_table, to_markdown, write_outputs
@@ -119,16 +118,17 @@ def walk_forward(args, root, pairs, start, end, out, work, console) -> None:
     overfit_title = (f"Selection among each window's hyperopt epochs: Deflated Sharpe Ratio "
                      f"and PBO (CSCV, S = {partitions} partitions where the window is long "
                      "enough) on the epochs' daily P&L over the training window")
+    shown = _overfit_display(overfit)
     md = (f"# Walk-forward\n\n{title}\n\n## Chained out-of-sample\n\n"
           + to_markdown(total, cols)
           + "\n## Per window\n\n" + to_markdown(per_window, ["window", "train", "test", *cols])
           + f"\n## Overfitting\n\n{overfit_title}\n\n{OVERALL_NOTE}\n\n"
-          + to_markdown(_overfit_display(overfit), OVERFIT_COLUMNS))
+          + to_markdown(shown, OVERFIT_COLUMNS))
     written = write_outputs(out, {"walk_forward": per_window, "walk_forward_total": total,
                                   "walk_forward_overfit": overfit}, md, "walk_forward.md")
     print_table(console, per_window, "per test window", ["window", "test", *cols])
     print_table(console, total, title + " — chained", cols)
-    print_table(console, _overfit_display(overfit), overfit_title, OVERFIT_COLUMNS)
+    print_table(console, shown, overfit_title, OVERFIT_COLUMNS)
     console.print(OVERALL_NOTE)
     console.print("wrote " + ", ".join(str(p) for p in written))
 
@@ -142,18 +142,15 @@ OVERALL_NOTE = (
 
 
 def _confirmations(args, root: Path, console) -> dict[str, dict]:
-    """The ``confirmations`` section of ``--confirm`` (as :mod:`.cli_compare` builds it); a
-    confirmation whose series cannot be loaded is left out with a warning."""
-    from .cli_compare import _confirmation_section
+    """The ``confirmations`` section of ``--confirm`` (:func:`.cli_compare.
+    usable_confirmations`); a confirmation whose series cannot be loaded is left out with a
+    warning."""
+    from .cli_compare import usable_confirmations
 
-    failed = []
-    for key in dict.fromkeys(args.confirm or ()):
-        try:
-            common.load_confirmation(args, root, key, DEFAULT_PUBLICATION_LAG_MINUTES)
-        except (DataValidationError, SourceError) as exc:
-            failed.append(key)
-            console.print(f"warning: confirmation {key} left out of the space: {exc}")
-    return {k: v for k, v in _confirmation_section(args, root).items() if k not in failed}
+    section, failed = usable_confirmations(args, root)
+    for key, why in failed.items():
+        console.print(f"warning: confirmation {key} left out of the space: {why}")
+    return section
 
 
 def _window_overfit(results_file: Path | None, copy_to: Path, partitions: int) -> dict:
@@ -205,15 +202,15 @@ def _overfit_text(stats: dict) -> str:
             f"DSR {stats['dsr']:.2f}, PBO {stats['pbo']:.2f} (S={stats['partitions']})")
 
 
+# the overfitting table's numbers as text ("–" where a window has none)
+_OVERFIT_FORMATS = {"sharpe_annual": "{:+.2f}", "threshold_annual": "{:+.2f}", "psr": "{:.3f}",
+                    "dsr": "{:.3f}", "pbo": "{:.3f}"} | dict.fromkeys(
+    ("trials", "with_trades", "days", "selected_epoch", "partitions", "splits"), "{:.0f}")
+
+
 def _overfit_display(table: pd.DataFrame) -> pd.DataFrame:
-    out = table.reindex(columns=list(OVERFIT_COLUMNS)).astype(object)
-    for col in ("sharpe_annual", "threshold_annual"):
-        out[col] = [f"{v:+.2f}" if pd.notna(v) else "–" for v in table.get(col, [])] \
-            if col in table else "–"
-    for col in ("psr", "dsr", "pbo"):
-        out[col] = [f"{v:.3f}" if pd.notna(v) else "–" for v in table[col]] \
-            if col in table else "–"
-    for col in ("trials", "with_trades", "days", "selected_epoch", "partitions", "splits"):
-        if col in table:
-            out[col] = [str(int(v)) if pd.notna(v) else "–" for v in table[col]]
+    values = table.reindex(columns=list(OVERFIT_COLUMNS))
+    out = values.astype(object)
+    for col, form in _OVERFIT_FORMATS.items():
+        out[col] = [form.format(v) if pd.notna(v) else "–" for v in values[col]]
     return out.fillna("–")
