@@ -203,10 +203,7 @@ def logits_table(trials: Trials, pbo: Overfitting) -> pd.DataFrame:
 
 def plot_logits(pbo: Overfitting, path: Path, title: str) -> Path:
     """Histogram of the CSCV logits (those <= 0, the overfit splits, in red) saved as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .plots import _save, plt
 
     logits = pbo.logits
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=90)
@@ -228,8 +225,4 @@ def plot_logits(pbo: Overfitting, path: Path, title: str) -> Path:
     ax.set_title(f"CSCV, S = {pbo.partitions} ({pbo.n_splits:,} splits): {title}", fontsize=9)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
