@@ -142,8 +142,8 @@ def test_compare_random_gate_control(shared_data, tmp_path):
 # --- multiple comparisons (SPA, StepM) of the gate variants vs ungated; compare_run.json ------
 
 RUN_KEYS = {"strategy", "timerange", "start", "end", "pairs", "timeframe", "config", "gate",
-            "confirmations", "seed", "random_gates", "spa_reps", "spa_block", "created",
-            "russell_regime_version"}
+            "price_basis", "confirmations", "seed", "random_gates", "spa_reps", "spa_block",
+            "created", "russell_regime_version"}
 
 
 @pytest.mark.shared_data
@@ -203,6 +203,7 @@ def test_compare_multiple_comparisons_of_the_gate_variants(shared_data, tmp_path
     record = json.loads((out / "compare_run.json").read_text())
     assert set(record) == RUN_KEYS
     assert record["gate"] == gated_params()  # RussellRiskOn's defaults
+    assert record["price_basis"] == "close"  # the shipped config's (the report redraws with it)
     assert set(record["confirmations"]) == {"vix", "lead", "value"}
     assert record["confirmations"]["vix"]["path"] == str(shared_data / "index" / "VIX.csv")
     assert record["pairs"] == ["BTC/USDT", "ETH/USDT", "SOL/USDT"]

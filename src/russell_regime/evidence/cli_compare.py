@@ -582,9 +582,11 @@ def run_record(args: argparse.Namespace, gated, pairs: list[str], config: dict,
                confirmations: dict, created: dt.datetime) -> dict[str, object]:
     """What redraws compare's gate without a backtest (``compare_run.json``): the strategy,
     timerange and the gated run's window ``[start, end)`` (ISO, UTC), pairs, timeframe, the
-    freqtrade config file, the gated run's russell parameters, the ``confirmations`` section
-    used, the seed, random gates, SPA settings, when (UTC) and the package version (pure)."""
+    freqtrade config file, the gated run's russell parameters and the price basis its gate
+    reads (``price_basis``), the ``confirmations`` section used, the seed, random gates, SPA
+    settings, when (UTC) and the package version (pure)."""
     from .. import __version__
+    from ..settings import settings_from_config
 
     return {
         "strategy": gated.strategy,
@@ -595,6 +597,7 @@ def run_record(args: argparse.Namespace, gated, pairs: list[str], config: dict,
         "timeframe": str(config["timeframe"]),
         "config": str(args.config),
         "gate": {k: _plain(v) for k, v in dict(gated.gate).items()},
+        "price_basis": settings_from_config(config).price_basis,
         "confirmations": {k: {n: _plain(v) for n, v in spec.items()}
                           for k, spec in confirmations.items()},
         "seed": int(args.seed),

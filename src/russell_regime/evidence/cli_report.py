@@ -275,8 +275,9 @@ def btc_gate_params(run: dict | None, compare: pd.DataFrame | None):
 
 
 def _price_basis(run: dict) -> str:
-    """The gate's price basis: compare_run.json's ``price_basis``, else the ``russell_regime``
-    section of the freqtrade config it names (if still there), else close."""
+    """The gate's price basis: compare_run.json's ``price_basis`` (compare records it), else
+    (a record written before it did) the ``russell_regime`` section of the freqtrade config it
+    names (if still there), else close."""
     from ..config_file import SECTION, read_config
 
     if run.get("price_basis"):
